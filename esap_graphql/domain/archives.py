@@ -23,6 +23,7 @@ class FieldType(enum.Enum):
     STRING = "string"
     FLOAT = "float"
     INT = "int"
+    ENUM = "enum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +55,15 @@ class Dataset:
     sia_version: int = 2
     multi_query: bool = True
     timeout: float | None = None
+    max_records: int | None = None
+    collections: tuple[str, ...] = ()
     field_map: dict[str, str] = field(default_factory=dict)
     query_fields: tuple[QueryField, ...] = ()
+
+    @property
+    def service_key(self) -> str:
+        """The service this dataset is served by: datasets sharing it share its limits."""
+        return self.access_url.rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,26 +86,23 @@ class Catalogue:
     """Every configured archive, with datasets indexed by id."""
 
     archives: tuple[Archive, ...]
+    _datasets: dict[str, Dataset] = field(init=False, repr=False, compare=False)
+    _archives: dict[str, Archive] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index: dict[str, Dataset] = {}
-        for archive in self.archives:
-            for dataset in archive.datasets:
-                index[dataset.id] = dataset
-        object.__setattr__(self, "_datasets", index)
+        datasets = {d.id: d for a in self.archives for d in a.datasets}
+        object.__setattr__(self, "_datasets", datasets)
         object.__setattr__(self, "_archives", {a.id: a for a in self.archives})
 
     def dataset(self, dataset_id: str) -> Dataset | None:
         """The dataset with this id, or None."""
-        datasets: dict[str, Dataset] = object.__getattribute__(self, "_datasets")
-        return datasets.get(dataset_id)
+        return self._datasets.get(dataset_id)
 
     def archive(self, archive_id: str) -> Archive | None:
         """The archive with this id, or None."""
-        archives: dict[str, Archive] = object.__getattribute__(self, "_archives")
-        return archives.get(archive_id)
+        return self._archives.get(archive_id)
 
     @property
     def datasets(self) -> tuple[Dataset, ...]:
         """All datasets, in configuration order."""
-        return tuple(d for a in self.archives for d in a.datasets)
+        return tuple(self._datasets.values())

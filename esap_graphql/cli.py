@@ -1,0 +1,126 @@
+"""Command line: ``esap-graphql serve | export-schema | check-config | migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from esap_graphql.config import CatalogueError, Settings, load_catalogue
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    """Register a sub-command handler."""
+
+    def register(func: Command) -> Command:
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    for name in ("config", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@command("serve")
+def serve(args: argparse.Namespace) -> int:
+    """Run the gateway under uvicorn."""
+    import uvicorn
+
+    from esap_graphql.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        load_catalogue(settings.catalogue_path())
+    except CatalogueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+@command("export-schema")
+def export_schema(args: argparse.Namespace) -> int:
+    """Write the SDL (to schema.graphql or stdout)."""
+    from esap_graphql.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+    return 0
+
+
+@command("check-config")
+def check_config(args: argparse.Namespace) -> int:
+    """Validate a catalogue file and summarise it."""
+    try:
+        catalogue = load_catalogue(Path(args.path))
+    except CatalogueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for archive in catalogue.archives:
+        print(f"{archive.id}: {archive.name}")
+        for ds in archive.datasets:
+            print(f"  {ds.id} [{ds.protocol.value}] {ds.access_url}")
+    print(f"ok: {len(catalogue.archives)} archives, {len(catalogue.datasets)} datasets")
+    return 0
+
+
+@command("migrate")
+def migrate_command(args: argparse.Namespace) -> int:
+    """Apply database migrations (the server also applies them at start-up)."""
+    from esap_graphql.storage.database import create_engine, database_url, migrate
+
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(database_url(settings.database_url, settings.data_dir))
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="esap-graphql", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the gateway")
+    p.add_argument("--config", type=Path, help="catalogue file (default: $ESAP_CONFIG or the shipped one)")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    p.add_argument("--output", "-o", default="schema.graphql", help="file, or - for stdout")
+    p = sub.add_parser("check-config", help="validate a catalogue file")
+    p.add_argument("path", help="catalogue YAML file")
+    sub.add_parser("migrate", help="apply database migrations")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``esap-graphql`` command."""
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

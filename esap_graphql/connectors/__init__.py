@@ -1,0 +1,1 @@
+"""Connectors: one module per archive protocol, all behind the ``Connector`` interface."""

@@ -1,0 +1,162 @@
+"""Table Access Protocol: synchronous ADQL queries and VOSI table metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import warnings
+
+import httpx
+from pyvo.dal.tap import TAPResults
+from pyvo.io.vosi import parse_tables
+
+from esap_graphql.connectors import adql
+from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.votable import votable_to_result
+from esap_graphql.domain.archives import Dataset
+from esap_graphql.connectors.params import fixed_collection
+from esap_graphql.domain.errors import MalformedResponse, UnsupportedParameter
+from esap_graphql.domain.query import QueryParams
+from esap_graphql.domain.records import ColumnInfo, ResultSet, TableInfo
+
+# ObsCore column names, the default for each filter; a dataset's ``fields``
+# mapping overrides them for tables of another shape.
+_OBSCORE_FILTER_COLUMNS = {
+    "ra": "s_ra",
+    "dec": "s_dec",
+    "target": "target_name",
+    "collection": "obs_collection",
+    "calibration_level": "calib_level",
+    "dataproduct_type": "dataproduct_type",
+}
+_PARAMETER_NAMES = {"calibration_level": "calibrationLevel", "dataproduct_type": "dataproductType"}
+
+
+def is_obscore(dataset: Dataset) -> bool:
+    """True when the dataset's table has ObsCore's shape."""
+    return (dataset.table or "").lower().endswith("obscore")
+
+
+def _filter_column(dataset: Dataset, record_field: str) -> str:
+    column = dataset.field_map.get(record_field)
+    if column is not None:
+        return column
+    if is_obscore(dataset) or not dataset.field_map:
+        return _OBSCORE_FILTER_COLUMNS[record_field]
+    raise UnsupportedParameter(
+        _PARAMETER_NAMES.get(record_field, record_field), dataset.id, "tap"
+    )
+
+
+def build_adql(dataset: Dataset, params: QueryParams) -> str:
+    """The ADQL query for these parameters: only validated literals, never raw text."""
+    assert dataset.table is not None  # checked when the catalogue was loaded
+    conditions: list[str] = []
+    if params.has_cone:
+        assert params.ra is not None and params.dec is not None and params.radius is not None
+        conditions.append(
+            adql.cone_condition(
+                _filter_column(dataset, "ra"),
+                _filter_column(dataset, "dec"),
+                params.ra,
+                params.dec,
+                params.radius,
+            )
+        )
+    collection = fixed_collection(dataset, params)
+    for record_field, value in (
+        ("target", params.target),
+        ("collection", collection),
+        ("dataproduct_type", params.dataproduct_type),
+    ):
+        if value is not None:
+            column = adql.identifier(_filter_column(dataset, record_field))
+            literal = adql.string_literal(value, parameter=_PARAMETER_NAMES.get(record_field, record_field))
+            conditions.append(f"{column} = {literal}")
+    if params.calibration_level is not None:
+        column = adql.identifier(_filter_column(dataset, "calibration_level"))
+        literal = adql.number_literal(params.calibration_level, parameter="calibrationLevel")
+        conditions.append(f"{column} = {literal}")
+    return adql.select(dataset.table, conditions)
+
+
+def _parse_tableset(content: bytes, url: str) -> tuple[TableInfo, ...]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tables_file = parse_tables(io.BytesIO(content))
+    except Exception as exc:
+        raise MalformedResponse(url, f"VOSI tables: {type(exc).__name__}: {exc}") from exc
+    tables = []
+    for table in tables_file.iter_tables():
+        tables.append(
+            TableInfo(
+                name=str(table.name),
+                description=_clean(table.description),
+                columns=tuple(
+                    ColumnInfo(
+                        name=str(column.name),
+                        description=_clean(column.description),
+                        unit=column.unit or None,
+                        ucd=column.ucd or None,
+                        datatype=column.datatype.content if column.datatype is not None else None,
+                    )
+                    for column in table.columns
+                ),
+            )
+        )
+    return tuple(tables)
+
+
+def _clean(text: object) -> str | None:
+    if text is None:
+        return None
+    cleaned = " ".join(str(text).split())
+    return cleaned or None
+
+
+class TapConnector:
+    """Runs ADQL on a TAP service's sync endpoint and reads its VOSI tables."""
+
+    def __init__(self, *, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    def native_query(self, dataset: Dataset, params: QueryParams, *, limit: int) -> str:
+        """The ADQL text sent (the row limit travels as MAXREC)."""
+        return build_adql(dataset, params)
+
+    async def query(
+        self, dataset: Dataset, params: QueryParams, *, limit: int, timeout: float
+    ) -> ResultSet:
+        """Run the query synchronously on the service; at most ``limit`` records."""
+        query = build_adql(dataset, params)
+        return await self.run_adql(dataset, query, limit=limit, timeout=timeout)
+
+    async def run_adql(
+        self, dataset: Dataset, query: str, *, limit: int, timeout: float
+    ) -> ResultSet:
+        """Run an ADQL text as given (for jobs; ``query`` must come from a trusted builder
+        or be the user's own ADQL, which the archive parses)."""
+        url = dataset.access_url.rstrip("/") + "/sync"
+        body = await fetch(
+            self._http,
+            "POST",
+            url,
+            data={"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query, "MAXREC": str(limit)},
+            timeout=timeout,
+        )
+        return await asyncio.to_thread(
+            votable_to_result,
+            body,
+            url=url,
+            native_query=query,
+            field_map=dataset.field_map,
+            limit=limit,
+            results_class=TAPResults,
+        )
+
+    async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
+        """The service's tables from its VOSI ``/tables`` endpoint."""
+        url = dataset.access_url.rstrip("/") + "/tables"
+        body = await fetch(self._http, "GET", url, timeout=timeout)
+        return await asyncio.to_thread(_parse_tableset, body, url)

@@ -1,0 +1,107 @@
+"""The process context (built once at start-up) and the typed per-request context."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.connectors.base import Connector
+from esap_graphql.connectors.scs import ScsConnector
+from esap_graphql.connectors.sia import SiaConnector
+from esap_graphql.connectors.tap import TapConnector
+from esap_graphql.domain.archives import Catalogue, Protocol
+from esap_graphql.domain.records import ResultSet
+from esap_graphql.domain.users import User
+from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.storage.database import create_engine, database_url, migrate
+
+if TYPE_CHECKING:
+    from esap_graphql.services.loaders import Loaders
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The pooled HTTP client every connector shares; every call has a timeout."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
+        limits=httpx.Limits(max_connections=settings.global_concurrency, max_keepalive_connections=32),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+    )
+
+
+def build_connectors(http: httpx.AsyncClient) -> dict[Protocol, Connector]:
+    """One connector per protocol, sharing the HTTP client."""
+    return {
+        Protocol.TAP: TapConnector(http=http),
+        Protocol.SCS: ScsConnector(http=http),
+        Protocol.SIA: SiaConnector(http=http),
+    }
+
+
+@dataclass(kw_only=True)
+class ProcessContext:
+    """Everything long-lived: configuration, pools, stores and services."""
+
+    settings: Settings
+    catalogue: Catalogue
+    http: httpx.AsyncClient
+    engine: AsyncEngine
+    queries: DatasetQueryService
+    _closers: list[object] = field(default_factory=list)
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        *,
+        catalogue: Catalogue | None = None,
+        connectors: dict[Protocol, Connector] | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> ProcessContext:
+        """Build the context; tests pass in-memory connectors or a catalogue here."""
+        catalogue = catalogue or load_catalogue(settings.catalogue_path())
+        http = http or build_http_client(settings)
+        engine = create_engine(database_url(settings.database_url, settings.data_dir))
+        await migrate(engine)
+        queries = DatasetQueryService(
+            catalogue=catalogue,
+            connectors=connectors or build_connectors(http),
+            limits=QueryLimits(
+                timeout=settings.query_timeout,
+                max_records=settings.max_records,
+                max_page_size=settings.max_page_size,
+                per_service_concurrency=settings.per_service_concurrency,
+                global_concurrency=settings.global_concurrency,
+            ),
+            cache=ResultCache[ResultSet](ttl=settings.cache_ttl, size=settings.cache_size),
+        )
+        return cls(settings=settings, catalogue=catalogue, http=http, engine=engine, queries=queries)
+
+    async def aclose(self) -> None:
+        """Release pools and connections."""
+        await self.http.aclose()
+        await self.engine.dispose()
+
+
+@dataclass(kw_only=True)
+class RequestContext:
+    """What a resolver may use: the process context, the caller, per-request loaders."""
+
+    process: ProcessContext
+    request: Request | WebSocket
+    response: Response | None
+    user: User
+    loaders: Loaders

@@ -1,0 +1,116 @@
+"""Result records and table metadata, independent of any protocol."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+class NativeRow(Mapping[str, Any]):
+    """One row of columnar data, read on demand.
+
+    Records keep their native columns this way so that a page of 10,000 rows
+    costs nothing for the columns nobody asks for.
+    """
+
+    __slots__ = ("_columns", "_index")
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]], index: int) -> None:
+        self._columns = columns
+        self._index = index
+
+    def __getitem__(self, key: str) -> Any:
+        return self._columns[key][self._index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(slots=True)
+class Record:
+    """One result row in ESAP's common vocabulary, plus every native column."""
+
+    id: str | None
+    title: str | None = None
+    target: str | None = None
+    ra: float | None = None
+    dec: float | None = None
+    fov: float | None = None
+    dataproduct_type: str | None = None
+    calibration_level: int | None = None
+    collection: str | None = None
+    size_bytes: int | None = None
+    access_url: str | None = None
+    access_format: str | None = None
+    thumbnail_url: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=lambda: _NO_FIELDS)
+
+
+#: The Record attributes a dataset's ``fields`` mapping may point at native columns.
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    "title",
+    "target",
+    "ra",
+    "dec",
+    "fov",
+    "dataproduct_type",
+    "calibration_level",
+    "collection",
+    "size_bytes",
+    "access_url",
+    "access_format",
+    "thumbnail_url",
+)
+
+
+class ResultStatus(enum.Enum):
+    """How a dataset query ended."""
+
+    OK = "ok"
+    OVERFLOW = "overflow"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """A column of a table, as VOSI describes it."""
+
+    name: str
+    description: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    datatype: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    """A table of a TAP service, with its columns."""
+
+    name: str
+    description: str | None = None
+    columns: tuple[ColumnInfo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSet:
+    """All the records an archive returned for one query (before paging).
+
+    ``overflow`` is true when the archive stopped at its row limit, so more
+    records match than ``records`` holds.
+    """
+
+    records: tuple[Record, ...]
+    native_query: str
+    columns: tuple[ColumnInfo, ...] = ()
+    overflow: bool = False

@@ -1,0 +1,1 @@
+"""Resolvers: thin functions from the request context to one service call."""

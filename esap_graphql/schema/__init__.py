@@ -1,0 +1,47 @@
+"""The GraphQL surface: types, inputs, errors and the ``Schema`` object."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from esap_graphql.domain.errors import EsapError
+from esap_graphql.schema.catalogue import CatalogueQuery
+from esap_graphql.schema.errors import ERROR_TYPES
+
+logger = logging.getLogger(__name__)
+
+Query = merge_types("Query", (CatalogueQuery,))
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Entry points for reading: archives, datasets, queries."
+)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask everything but validation errors and our own expected errors."""
+    original = error.original_error
+    if original is None:
+        return False  # GraphQL syntax/validation: the client's mistake, keep it
+    return not isinstance(original, EsapError)
+
+
+def build_schema(*, max_depth: int = 12, max_tokens: int = 5000) -> strawberry.Schema:
+    """The schema served by the gateway, with its size guards."""
+    return strawberry.Schema(
+        query=Query,
+        types=list(ERROR_TYPES),
+        extensions=[
+            QueryDepthLimiter(max_depth=max_depth),
+            MaxTokensLimiter(max_token_count=max_tokens),
+            MaskErrors(should_mask_error=_should_mask, error_message="Internal server error."),
+        ],
+    )
+
+
+def schema_sdl() -> str:
+    """The SDL as written to schema.graphql."""
+    return build_schema().as_str() + "\n"

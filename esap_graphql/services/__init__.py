@@ -1,0 +1,1 @@
+"""Services: the rules and orchestration; they know nothing of GraphQL."""

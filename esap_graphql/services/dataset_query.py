@@ -1,0 +1,197 @@
+"""Run one dataset query: validate, bound by timeout and concurrency, cache, page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from esap_graphql.connectors.base import Connector
+from esap_graphql.domain.archives import Catalogue, Dataset, Protocol
+from esap_graphql.domain.errors import (
+    ArchiveError,
+    ArchiveTimeout,
+    EsapError,
+    UnknownDataset,
+)
+from esap_graphql.domain.query import Page, QueryParams, validate, validate_page
+from esap_graphql.domain.records import Record, ResultSet, ResultStatus, TableInfo
+from esap_graphql.services.result_cache import ResultCache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """Bounds on the work one query may cause."""
+
+    timeout: float
+    max_records: int
+    max_page_size: int
+    per_service_concurrency: int
+    global_concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOutcome:
+    """One dataset's answer to one query: records or an error, never both."""
+
+    dataset: Dataset
+    page: Page
+    result: ResultSet | None
+    error: EsapError | None
+    elapsed_ms: float
+    from_cache: bool = False
+    native_query: str | None = None
+
+    @property
+    def status(self) -> ResultStatus:
+        """ok, overflow, timeout or error."""
+        if isinstance(self.error, ArchiveTimeout):
+            return ResultStatus.TIMEOUT
+        if self.error is not None:
+            return ResultStatus.ERROR
+        if self.result is not None and self.result.overflow:
+            return ResultStatus.OVERFLOW
+        return ResultStatus.OK
+
+    @property
+    def total_count(self) -> int | None:
+        """Records matched (at most the record limit); None on error."""
+        return len(self.result.records) if self.result is not None else None
+
+    @property
+    def rows(self) -> tuple[Record, ...]:
+        """The records of the requested page."""
+        if self.result is None:
+            return ()
+        return self.result.records[self.page.slice()]
+
+
+class DatasetQueryService:
+    """Queries datasets through their protocol's connector."""
+
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        connectors: Mapping[Protocol, Connector],
+        limits: QueryLimits,
+        cache: ResultCache[ResultSet],
+    ) -> None:
+        self._catalogue = catalogue
+        self._connectors = connectors
+        self._limits = limits
+        self._cache = cache
+        self._global = asyncio.Semaphore(limits.global_concurrency)
+        self._per_service: dict[str, asyncio.Semaphore] = {}
+
+    @property
+    def limits(self) -> QueryLimits:
+        """The bounds in force."""
+        return self._limits
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        """The configured dataset; raise ``UnknownDataset``."""
+        dataset = self._catalogue.dataset(dataset_id)
+        if dataset is None:
+            raise UnknownDataset(dataset_id)
+        return dataset
+
+    def _limit(self, dataset: Dataset) -> int:
+        return min(dataset.max_records or self._limits.max_records, self._limits.max_records)
+
+    def _timeout(self, dataset: Dataset) -> float:
+        return dataset.timeout or self._limits.timeout
+
+    def _service_semaphore(self, dataset: Dataset) -> asyncio.Semaphore:
+        key = dataset.service_key
+        sem = self._per_service.get(key)
+        if sem is None:
+            sem = self._per_service[key] = asyncio.Semaphore(self._limits.per_service_concurrency)
+        return sem
+
+    def native_query(self, dataset: Dataset, params: QueryParams) -> str:
+        """The archive-side query for these parameters; raise ``UsageError``."""
+        return self._connectors[dataset.protocol].native_query(
+            dataset, params, limit=self._limit(dataset)
+        )
+
+    async def _fetch_uncached(self, dataset: Dataset, params: QueryParams) -> ResultSet:
+        connector = self._connectors[dataset.protocol]
+        timeout = self._timeout(dataset)
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._global, self._service_semaphore(dataset):
+                    return await connector.query(
+                        dataset, params, limit=self._limit(dataset), timeout=timeout
+                    )
+        except TimeoutError as exc:
+            raise ArchiveTimeout(dataset.access_url, timeout) from exc
+
+    async def fetch(self, dataset: Dataset, params: QueryParams) -> tuple[ResultSet, bool]:
+        """All records (up to the limit) and whether they came from the cache."""
+        key = (dataset.id, params.cache_key(), self._limit(dataset))
+        return await self._cache.get_or_compute(key, lambda: self._fetch_uncached(dataset, params))
+
+    async def run(self, dataset: Dataset, params: QueryParams, page: Page) -> QueryOutcome:
+        """Query one dataset; every expected failure becomes the outcome's error."""
+        started = time.perf_counter()
+        native: str | None = None
+        try:
+            native = self.native_query(dataset, params)
+            result, cached = await self.fetch(dataset, params)
+        except EsapError as exc:
+            if isinstance(exc, ArchiveError):
+                logger.warning("dataset %s: %s", dataset.id, exc.message)
+            return QueryOutcome(
+                dataset=dataset,
+                page=page,
+                result=None,
+                error=exc,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                native_query=native,
+            )
+        return QueryOutcome(
+            dataset=dataset,
+            page=page,
+            result=result,
+            error=None,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            from_cache=cached,
+            native_query=result.native_query,
+        )
+
+    def prepare(
+        self, dataset: Dataset, raw_params: Mapping[str, Any], page: int, page_size: int
+    ) -> tuple[QueryParams, Page]:
+        """Validated parameters and page; raise ``InvalidParameter``."""
+        return (
+            validate(**raw_params),
+            validate_page(page, page_size, max_size=self._limits.max_page_size),
+        )
+
+    def failed(self, dataset: Dataset, error: EsapError, page: Page | None = None) -> QueryOutcome:
+        """The outcome of a query refused before it reached the archive."""
+        return QueryOutcome(
+            dataset=dataset, page=page or Page(), result=None, error=error, elapsed_ms=0.0
+        )
+
+    async def tables(self, dataset: Dataset, *, name: str | None = None) -> tuple[TableInfo, ...]:
+        """The dataset's tables and columns (or only the one named); raise ``ArchiveError``."""
+        timeout = self._timeout(dataset)
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._global, self._service_semaphore(dataset):
+                    tables = await self._connectors[dataset.protocol].tables(
+                        dataset, timeout=timeout
+                    )
+        except TimeoutError as exc:
+            raise ArchiveTimeout(dataset.access_url, timeout) from exc
+        if name is not None:
+            return tuple(t for t in tables if t.name.lower() == name.lower())
+        return tables
+

@@ -1,0 +1,68 @@
+"""A short-lived, size-bounded cache of archive answers, with in-flight sharing.
+
+Two callers that ask the same thing at the same time share one upstream
+request; callers within the TTL get the stored answer. Failures are never
+stored, so the next caller tries the archive again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ResultCache(Generic[T]):
+    """TTL + LRU cache of awaitable results keyed by any hashable key."""
+
+    def __init__(self, *, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._clock = clock
+        self._done: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Future[T]] = {}
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    def clear(self) -> None:
+        """Forget every stored answer."""
+        self._done.clear()
+
+    async def get_or_compute(
+        self, key: Hashable, compute: Callable[[], Awaitable[T]]
+    ) -> tuple[T, bool]:
+        """The value for ``key`` and whether it came from the cache (or a shared flight)."""
+        now = self._clock()
+        hit = self._done.get(key)
+        if hit is not None:
+            expires, value = hit
+            if expires > now:
+                self._done.move_to_end(key)
+                return value, True
+            del self._done[key]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending), True
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            # the exception is delivered to sharers; mark it retrieved for the owner
+            future.exception()
+            raise
+        finally:
+            self._pending.pop(key, None)
+        future.set_result(value)
+        if self._ttl > 0 and self._size > 0:
+            self._done[key] = (self._clock() + self._ttl, value)
+            self._done.move_to_end(key)
+            while len(self._done) > self._size:
+                self._done.popitem(last=False)
+        return value, False
