@@ -42,7 +42,9 @@ def serve(args: argparse.Namespace) -> int:
     from esap_graphql.app import create_app
 
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         load_catalogue(settings.catalogue_path())
     except CatalogueError as exc:
@@ -105,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="esap-graphql", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the gateway")
-    p.add_argument("--config", type=Path, help="catalogue file (default: $ESAP_CONFIG or the shipped one)")
+    p.add_argument(
+        "--config", type=Path, help="catalogue file (default: $ESAP_CONFIG or the shipped one)"
+    )
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")

@@ -110,7 +110,9 @@ FieldTypeName = Literal["string", "float", "int", "enum"]
 class _QueryFieldConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["target", "ra", "dec", "radius", "collection", "calibrationLevel", "dataproductType"]
+    name: Literal[
+        "target", "ra", "dec", "radius", "collection", "calibrationLevel", "dataproductType"
+    ]
     label: str
     type: FieldTypeName = "string"
     unit: str | None = None

@@ -36,7 +36,9 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The pooled HTTP client every connector shares; every call has a timeout."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(max_connections=settings.global_concurrency, max_keepalive_connections=32),
+        limits=httpx.Limits(
+            max_connections=settings.global_concurrency, max_keepalive_connections=32
+        ),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
     )
@@ -88,7 +90,9 @@ class ProcessContext:
             ),
             cache=ResultCache[ResultSet](ttl=settings.cache_ttl, size=settings.cache_size),
         )
-        return cls(settings=settings, catalogue=catalogue, http=http, engine=engine, queries=queries)
+        return cls(
+            settings=settings, catalogue=catalogue, http=http, engine=engine, queries=queries
+        )
 
     async def aclose(self) -> None:
         """Release pools and connections."""

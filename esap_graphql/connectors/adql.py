@@ -49,7 +49,8 @@ def cone_condition(ra_column: str, dec_column: str, ra: float, dec: float, radiu
     return (
         f"CONTAINS(POINT('ICRS', {identifier(ra_column)}, {identifier(dec_column)}), "
         f"CIRCLE('ICRS', {number_literal(ra, parameter='ra')}, "
-        f"{number_literal(dec, parameter='dec')}, {number_literal(radius, parameter='radius')})) = 1"
+        f"{number_literal(dec, parameter='dec')}, "
+        f"{number_literal(radius, parameter='radius')})) = 1"
     )
 
 

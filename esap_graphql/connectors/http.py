@@ -73,4 +73,3 @@ async def fetch(
     if response.status_code >= 400:
         raise ArchiveFailure(url, _error_text(body), status=response.status_code)
     return body
-

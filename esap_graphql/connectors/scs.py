@@ -63,4 +63,8 @@ class ScsConnector:
             limit=0,
             results_class=SCSResults,
         )
-        return (TableInfo(name=dataset.id, description=dataset.description or None, columns=result.columns),)
+        return (
+            TableInfo(
+                name=dataset.id, description=dataset.description or None, columns=result.columns
+            ),
+        )

@@ -1,4 +1,4 @@
-"""Simple Image Access: SIA 2.0 (ObsCore-shaped answers) and SIA 1.0 where a service has only that."""
+"""Simple Image Access: SIA 2.0 (ObsCore-shaped answers), and SIA 1.0 where that is all."""
 
 from __future__ import annotations
 
@@ -56,8 +56,12 @@ class SiaConnector:
         """The image search URL."""
         return url_with(dataset.access_url, dict(sia_parameters(dataset, params, limit=limit)))
 
-    async def _run(self, dataset: Dataset, query: list[tuple[str, str]], *, limit: int, timeout: float) -> ResultSet:
-        body = await fetch(self._http, "GET", dataset.access_url, params=dict(query), timeout=timeout)
+    async def _run(
+        self, dataset: Dataset, query: list[tuple[str, str]], *, limit: int, timeout: float
+    ) -> ResultSet:
+        body = await fetch(
+            self._http, "GET", dataset.access_url, params=dict(query), timeout=timeout
+        )
         return await asyncio.to_thread(
             votable_to_result,
             body,
@@ -72,10 +76,16 @@ class SiaConnector:
         self, dataset: Dataset, params: QueryParams, *, limit: int, timeout: float
     ) -> ResultSet:
         """Run the image search; at most ``limit`` records."""
-        return await self._run(dataset, sia_parameters(dataset, params, limit=limit), limit=limit, timeout=timeout)
+        return await self._run(
+            dataset, sia_parameters(dataset, params, limit=limit), limit=limit, timeout=timeout
+        )
 
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         """The answer's columns, from a metadata query (MAXREC=0, or FORMAT=METADATA for SIA 1)."""
         query = [("FORMAT", "METADATA")] if dataset.sia_version == 1 else [("MAXREC", "0")]
         result = await self._run(dataset, query, limit=0, timeout=timeout)
-        return (TableInfo(name=dataset.id, description=dataset.description or None, columns=result.columns),)
+        return (
+            TableInfo(
+                name=dataset.id, description=dataset.description or None, columns=result.columns
+            ),
+        )

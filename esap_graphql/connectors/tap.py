@@ -12,9 +12,9 @@ from pyvo.io.vosi import parse_tables
 
 from esap_graphql.connectors import adql
 from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.params import fixed_collection
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
-from esap_graphql.connectors.params import fixed_collection
 from esap_graphql.domain.errors import MalformedResponse, UnsupportedParameter
 from esap_graphql.domain.query import QueryParams
 from esap_graphql.domain.records import ColumnInfo, ResultSet, TableInfo
@@ -43,9 +43,7 @@ def _filter_column(dataset: Dataset, record_field: str) -> str:
         return column
     if is_obscore(dataset) or not dataset.field_map:
         return _OBSCORE_FILTER_COLUMNS[record_field]
-    raise UnsupportedParameter(
-        _PARAMETER_NAMES.get(record_field, record_field), dataset.id, "tap"
-    )
+    raise UnsupportedParameter(_PARAMETER_NAMES.get(record_field, record_field), dataset.id, "tap")
 
 
 def build_adql(dataset: Dataset, params: QueryParams) -> str:
@@ -53,7 +51,9 @@ def build_adql(dataset: Dataset, params: QueryParams) -> str:
     assert dataset.table is not None  # checked when the catalogue was loaded
     conditions: list[str] = []
     if params.has_cone:
-        assert params.ra is not None and params.dec is not None and params.radius is not None
+        assert params.ra is not None
+        assert params.dec is not None
+        assert params.radius is not None
         conditions.append(
             adql.cone_condition(
                 _filter_column(dataset, "ra"),
@@ -71,7 +71,9 @@ def build_adql(dataset: Dataset, params: QueryParams) -> str:
     ):
         if value is not None:
             column = adql.identifier(_filter_column(dataset, record_field))
-            literal = adql.string_literal(value, parameter=_PARAMETER_NAMES.get(record_field, record_field))
+            literal = adql.string_literal(
+                value, parameter=_PARAMETER_NAMES.get(record_field, record_field)
+            )
             conditions.append(f"{column} = {literal}")
     if params.calibration_level is not None:
         column = adql.identifier(_filter_column(dataset, "calibration_level"))

@@ -183,9 +183,7 @@ def table_to_records(
     ]
     mapping = map_columns(native_columns, field_map)
     nrows = len(table) if limit is None else min(len(table), limit)
-    columns: dict[str, list[Any]] = {
-        name: _column_values(table[name][:nrows]) for name in names
-    }
+    columns: dict[str, list[Any]] = {name: _column_values(table[name][:nrows]) for name in names}
 
     def mapped(record_field: str) -> list[Any]:
         column = mapping.get(record_field)

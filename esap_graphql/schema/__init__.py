@@ -15,10 +15,26 @@ from esap_graphql.schema.errors import ERROR_TYPES
 
 logger = logging.getLogger(__name__)
 
-Query = merge_types("Query", (CatalogueQuery,))
+# Each feature contributes root types here; they are merged into one root each.
+QUERIES: tuple[type, ...] = (CatalogueQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
+
+
+def _root(name: str, parts: tuple[type, ...], description: str) -> type | None:
+    if not parts:
+        return None
+    root = merge_types(name, parts)
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return root
+
+
+Query = merge_types("Query", QUERIES)
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Entry points for reading: archives, datasets, queries."
 )
+Mutation = _root("Mutation", MUTATIONS, "Entry points for changing state.")
+Subscription = _root("Subscription", SUBSCRIPTIONS, "Live updates pushed to the client.")
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -33,11 +49,15 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 5000) -> strawberry.S
     """The schema served by the gateway, with its size guards."""
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         types=list(ERROR_TYPES),
         extensions=[
-            QueryDepthLimiter(max_depth=max_depth),
-            MaxTokensLimiter(max_token_count=max_tokens),
-            MaskErrors(should_mask_error=_should_mask, error_message="Internal server error."),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaskErrors(
+                should_mask_error=_should_mask, error_message="Internal server error."
+            ),
         ],
     )
 

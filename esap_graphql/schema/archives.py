@@ -41,7 +41,9 @@ class QueryField:
     allowed_values: list[str] = strawberry.field(
         description="The values to choose from (type ENUM); empty otherwise."
     )
-    required: bool = strawberry.field(description="True when the dataset cannot be queried without it.")
+    required: bool = strawberry.field(
+        description="True when the dataset cannot be queried without it."
+    )
 
     @classmethod
     def from_domain(cls, field: domain.QueryField) -> QueryField:
@@ -68,7 +70,9 @@ class Dataset:
     collection: str | None = strawberry.field(
         description="The collection the dataset is fixed to, if any (ObsCore obs_collection)."
     )
-    multi_query: bool = strawberry.field(description="True when the dataset takes part in multi-queries.")
+    multi_query: bool = strawberry.field(
+        description="True when the dataset takes part in multi-queries."
+    )
     _domain: strawberry.Private[domain.Dataset]
 
     @classmethod
@@ -132,7 +136,9 @@ class Archive:
     instrument: str = strawberry.field(description="Instruments or telescopes the data come from.")
     thumbnail: str | None = strawberry.field(description="URL of a picture for the archive.")
     retrieval_description: str = strawberry.field(description="How to retrieve the data.")
-    documentation_url: str | None = strawberry.field(description="URL of the archive's documentation.")
+    documentation_url: str | None = strawberry.field(
+        description="URL of the archive's documentation."
+    )
     datasets: list[Dataset] = strawberry.field(description="The archive's datasets.")
 
     @classmethod

@@ -20,7 +20,9 @@ class CatalogueQuery:
 
     @strawberry.field(description="One archive by id; null when there is none.")
     def archive(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Archive id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Archive id.")],
     ) -> Archive | None:
         found = resolve.archive(info.context, id)
         return Archive.from_domain(found) if found else None
@@ -34,7 +36,9 @@ class CatalogueQuery:
         ] = None,
         multi_query: Annotated[
             bool | None,
-            strawberry.argument(description="Only datasets that do (true) or do not take part in multi-queries."),
+            strawberry.argument(
+                description="Only datasets that do (true) or do not take part in multi-queries."
+            ),
         ] = None,
     ) -> list[Dataset]:
         wanted = DomainProtocol(protocol.value) if protocol is not None else None
@@ -42,7 +46,9 @@ class CatalogueQuery:
 
     @strawberry.field(description="One dataset by id; null when there is none.")
     def dataset(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Dataset id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Dataset id.")],
     ) -> Dataset | None:
         found = resolve.dataset(info.context, id)
         return Dataset.from_domain(found) if found else None

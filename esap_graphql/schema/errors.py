@@ -7,7 +7,9 @@ import strawberry
 from esap_graphql.domain import errors as domain
 
 
-@strawberry.interface(description="An expected failure, reported as data rather than as a GraphQL error.")
+@strawberry.interface(
+    description="An expected failure, reported as data rather than as a GraphQL error."
+)
 class Error:
     code: str = strawberry.field(description="Stable machine-readable error code.")
     message: str = strawberry.field(description="What went wrong, for a person to read.")
@@ -47,7 +49,9 @@ class ArchiveFailure(Error):
     )
 
 
-@strawberry.type(description="The archive's answer could not be read (not a valid VOTable, too large).")
+@strawberry.type(
+    description="The archive's answer could not be read (not a valid VOTable, too large)."
+)
 class MalformedResponse(Error):
     url: str = strawberry.field(description="The archive endpoint that answered.")
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from esap_graphql.domain import records as domain
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
 from esap_graphql.services.dataset_query import QueryOutcome
@@ -53,7 +52,9 @@ class QueryParamsInput:
 
 # Rows are domain Record objects served as they are: strawberry reads plain
 # attributes by name, so a page of thousands of rows costs no copying.
-@strawberry.type(name="Record", description="One result record: common fields plus every native column.")
+@strawberry.type(
+    name="Record", description="One result record: common fields plus every native column."
+)
 class RecordType:
     id: str = strawberry.field(
         description="Identifier of the record in its archive (publisher DID where known)."
@@ -64,7 +65,9 @@ class RecordType:
     dec: float | None = strawberry.field(description="Declination, ICRS degrees.")
     fov: float | None = strawberry.field(description="Field of view (diameter), degrees.")
     dataproduct_type: str | None = strawberry.field(description="ObsCore data product type.")
-    calibration_level: int | None = strawberry.field(description="ObsCore calibration level, 0 to 4.")
+    calibration_level: int | None = strawberry.field(
+        description="ObsCore calibration level, 0 to 4."
+    )
     collection: str | None = strawberry.field(description="Collection the record belongs to.")
     size_bytes: float | None = strawberry.field(
         description="Estimated size of the data product in bytes (a Float: sizes exceed 2^31)."
@@ -75,7 +78,7 @@ class RecordType:
 
     @strawberry.field(description="Every native column of the record, by column name.")
     def fields(self) -> JSON:
-        return dict(self.fields)  # type: ignore[call-overload]
+        return cast(JSON, dict(self.fields))
 
 
 @strawberry.enum(description="How a dataset query ended.")
@@ -128,12 +131,15 @@ class QueryResult:
     def table(self) -> JSON:
         result = self._outcome.result
         if result is None:
-            return None
+            return cast(JSON, None)
         names = [c.name for c in result.columns]
-        return {
-            "columns": names,
-            "rows": [[r.fields.get(n) for n in names] for r in self._outcome.rows],
-        }
+        return cast(
+            JSON,
+            {
+                "columns": names,
+                "rows": [[r.fields.get(n) for n in names] for r in self._outcome.rows],
+            },
+        )
 
     @strawberry.field(description="Native columns of the answer (name, unit, UCD, datatype).")
     def columns(self) -> list[Column]:
@@ -148,7 +154,9 @@ class QueryResult:
     def elapsed_ms(self) -> float:
         return round(self._outcome.elapsed_ms, 3)
 
-    @strawberry.field(description="True when the records came from the gateway's short-lived cache.")
+    @strawberry.field(
+        description="True when the records came from the gateway's short-lived cache."
+    )
     def from_cache(self) -> bool:
         return self._outcome.from_cache
 

@@ -194,4 +194,3 @@ class DatasetQueryService:
         if name is not None:
             return tuple(t for t in tables if t.name.lower() == name.lower())
         return tables
-

@@ -17,19 +17,21 @@ QueryKey = tuple[str, tuple[object, ...], int, int]
 
 
 class Loaders:
-    """The loaders of one GraphQL request (a new set per request, so nothing leaks between users)."""
+    """The loaders of one GraphQL request: a new set per request, so nothing leaks between users."""
 
     def __init__(self, queries: DatasetQueryService) -> None:
         self._queries = queries
         self._pending: dict[Hashable, tuple[Dataset, QueryParams, Page]] = {}
-        self._query_loader: DataLoader = DataLoader(self._load_queries)
+        self._query_loader: DataLoader[QueryKey, QueryOutcome] = DataLoader(self._load_queries)
 
     async def _load_queries(self, keys: list[QueryKey]) -> list[QueryOutcome]:
         # aiodataloader has already dropped duplicate keys; pages of the same
         # query share one upstream request through the service's in-flight cache.
         work = [self._pending.pop(key) for key in keys]
         return list(
-            await asyncio.gather(*(self._queries.run(ds, params, page) for ds, params, page in work))
+            await asyncio.gather(
+                *(self._queries.run(ds, params, page) for ds, params, page in work)
+            )
         )
 
     async def query(

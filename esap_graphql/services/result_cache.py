@@ -19,7 +19,9 @@ T = TypeVar("T")
 class ResultCache(Generic[T]):
     """TTL + LRU cache of awaitable results keyed by any hashable key."""
 
-    def __init__(self, *, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, ttl: float, size: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl
         self._size = size
         self._clock = clock

@@ -1,0 +1,60 @@
+"""Fixtures compose: settings -> process context -> app (lifespan running) -> client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+
+from esap_graphql.app import create_app
+from esap_graphql.config import Settings
+from esap_graphql.context import ProcessContext
+from tests.support import DACHS_CATALOGUE, DACHS_URL
+
+
+@pytest.fixture(scope="session")
+def dachs() -> str:
+    """The local DaCHS base URL; fails (never skips) when it is not up."""
+    try:
+        response = httpx.get(f"{DACHS_URL}/tap/availability", timeout=5)
+    except httpx.HTTPError as exc:
+        pytest.fail(f"DaCHS is not running at {DACHS_URL} ({exc}); run scripts/setup-dachs.sh")
+    assert response.status_code == 200, "DaCHS TAP availability endpoint failed"
+    return DACHS_URL
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings over the DaCHS test catalogue, with a private SQLite database."""
+    return Settings(config=DACHS_CATALOGUE, data_dir=tmp_path / "data", query_timeout=20)
+
+
+@pytest.fixture
+async def process(settings: Settings) -> AsyncIterator[ProcessContext]:
+    """The process context built from ``settings`` with the real connectors."""
+    ctx = await ProcessContext.create(settings)
+    try:
+        yield ctx
+    finally:
+        await ctx.aclose()
+
+
+@pytest.fixture
+async def app(settings: Settings, process: ProcessContext) -> AsyncIterator[Starlette]:
+    """The application with its lifespan running."""
+    application = create_app(settings, process=process)
+    async with LifespanManager(application) as manager:
+        yield manager.app  # type: ignore[misc]
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process over ASGI."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as http:
+        yield http
