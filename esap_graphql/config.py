@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(
         default=5_000, ge=100, description="Most tokens in one GraphQL document (query-size guard)."
     )
+    max_multi_query_datasets: int = Field(
+        default=100, ge=1, description="Most datasets one multi-query may name."
+    )
     cache_ttl: float = Field(
         default=300.0, ge=0, description="Seconds a dataset query result is reused; 0 disables."
     )
@@ -90,6 +93,24 @@ class Settings(BaseSettings):
     )
     oidc_client_secret: SecretStr | None = Field(
         default=None, description="Reserved for confidential clients; never logged."
+    )
+    oidc_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to fetch the issuer's discovery document or JWKS."
+    )
+    oidc_jwks_cache_ttl: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds the issuer's signing keys are reused before being fetched again "
+        "(an unknown key id triggers an earlier fetch).",
+    )
+    basket_max_items_per_call: int = Field(
+        default=500, ge=1, description="Most items (or item ids) one basket mutation accepts."
+    )
+    basket_max_record_bytes: int = Field(
+        default=65_536, ge=2, description="Largest native record (as JSON, in bytes) an item keeps."
+    )
+    basket_max_items: int = Field(
+        default=100_000, ge=1, description="Most items one basket holds."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -213,8 +234,10 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             for q in cfg.query_fields
         )
     else:
+        # SIA 1.0 filters on the cone alone, and needs it, as a cone search does
+        sia1 = cfg.protocol is Protocol.SIA and cfg.sia_version == 1
         query_fields = default_query_fields(
-            cfg.protocol,
+            Protocol.SCS if sia1 else cfg.protocol,
             obscore=obscore or cfg.protocol is Protocol.SIA,
             fixed_collection=cfg.collection,
             collections=tuple(cfg.collections),

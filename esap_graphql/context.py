@@ -18,10 +18,15 @@ from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.domain.archives import Catalogue, Protocol
+from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import User
+from esap_graphql.services.auth import Authenticator, LocalAuthenticator, OidcAuthenticator
+from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.storage.basket_store import BasketStore, SqlBasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
 
 if TYPE_CHECKING:
@@ -53,6 +58,20 @@ def build_connectors(http: httpx.AsyncClient) -> dict[Protocol, Connector]:
     }
 
 
+def build_authenticator(settings: Settings, http: httpx.AsyncClient) -> Authenticator:
+    """OIDC bearer tokens when an issuer is configured; otherwise the single local user."""
+    if not settings.oidc_issuer:
+        return LocalAuthenticator()
+    return OidcAuthenticator(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        http=http,
+        timeout=settings.oidc_timeout,
+        cache_ttl=settings.oidc_jwks_cache_ttl,
+    )
+
+
 @dataclass(kw_only=True)
 class ProcessContext:
     """Everything long-lived: configuration, pools, stores and services."""
@@ -62,6 +81,9 @@ class ProcessContext:
     http: httpx.AsyncClient
     engine: AsyncEngine
     queries: DatasetQueryService
+    auth: Authenticator
+    baskets: BasketService
+    multi_queries: MultiQueryService
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -72,6 +94,7 @@ class ProcessContext:
         catalogue: Catalogue | None = None,
         connectors: dict[Protocol, Connector] | None = None,
         http: httpx.AsyncClient | None = None,
+        basket_store: BasketStore | None = None,
     ) -> ProcessContext:
         """Build the context; tests pass in-memory connectors or a catalogue here."""
         catalogue = catalogue or load_catalogue(settings.catalogue_path())
@@ -90,8 +113,29 @@ class ProcessContext:
             ),
             cache=ResultCache[ResultSet](ttl=settings.cache_ttl, size=settings.cache_size),
         )
+        multi_queries = MultiQueryService(
+            catalogue=catalogue,
+            queries=queries,
+            max_datasets=settings.max_multi_query_datasets,
+        )
+        baskets = BasketService(
+            store=basket_store or SqlBasketStore(engine=engine),
+            catalogue=catalogue,
+            limits=BasketLimits(
+                max_items_per_call=settings.basket_max_items_per_call,
+                max_record_bytes=settings.basket_max_record_bytes,
+                max_items_per_basket=settings.basket_max_items,
+            ),
+        )
         return cls(
-            settings=settings, catalogue=catalogue, http=http, engine=engine, queries=queries
+            settings=settings,
+            catalogue=catalogue,
+            http=http,
+            engine=engine,
+            queries=queries,
+            auth=build_authenticator(settings, http),
+            baskets=baskets,
+            multi_queries=multi_queries,
         )
 
     async def aclose(self) -> None:
@@ -109,3 +153,5 @@ class RequestContext:
     response: Response | None
     user: User
     loaders: Loaders
+    #: What a websocket client sent in connection_init (strawberry fills it in).
+    connection_params: dict[str, object] | None = None

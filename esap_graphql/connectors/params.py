@@ -40,5 +40,6 @@ def refuse(dataset: Dataset, params: QueryParams, *, supported: set[str]) -> Non
 
 def url_with(base: str, query: Mapping[str, str]) -> str:
     """The full request URL, as an expert would paste it into a browser."""
-    separator = "&" if "?" in base else "?"
-    return base + separator + urlencode(query)
+    if base.endswith(("?", "&")):
+        return base + urlencode(query)
+    return base + ("&" if "?" in base else "?") + urlencode(query)

@@ -12,13 +12,17 @@ from strawberry.tools import merge_types
 from esap_graphql.domain.errors import EsapError
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.errors import ERROR_TYPES
+from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 
 logger = logging.getLogger(__name__)
 
 # Each feature contributes root types here; they are merged into one root each.
-QUERIES: tuple[type, ...] = (CatalogueQuery,)
+QUERIES: tuple[type, ...] = (
+    CatalogueQuery,
+    MultiQueryQuery,
+)
 MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = (MultiQuerySubscription,)
 
 
 def _root(name: str, parts: tuple[type, ...], description: str) -> type | None:

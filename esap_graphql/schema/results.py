@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
+from esap_graphql.domain.query import validate_page
+from esap_graphql.domain.records import Record
+from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
 from esap_graphql.services.dataset_query import QueryOutcome
+
+if TYPE_CHECKING:
+    from esap_graphql.schema.archives import Dataset
 
 
 @strawberry.input(description="Query parameters common to every dataset (ESAP's query form).")
@@ -99,6 +105,19 @@ class QueryResult:
     def from_outcome(cls, outcome: QueryOutcome) -> QueryResult:
         return cls(_outcome=outcome)
 
+    @strawberry.field(description="The dataset queried; null when no dataset has datasetId.")
+    def dataset(
+        self,
+    ) -> Annotated[Dataset, strawberry.lazy("esap_graphql.schema.archives")] | None:
+        from esap_graphql.schema.archives import Dataset
+
+        found = self._outcome.dataset
+        return Dataset.from_domain(found) if found is not None else None
+
+    @strawberry.field(description="The id of the dataset queried, as asked for.")
+    def dataset_id(self) -> strawberry.ID:
+        return strawberry.ID(self._outcome.dataset_id)
+
     @strawberry.field(description="How the query ended.")
     def status(self) -> QueryStatus:
         return QueryStatus(self._outcome.status.value)
@@ -120,15 +139,47 @@ class QueryResult:
         total = self._outcome.total_count or 0
         return self._outcome.page.number * self._outcome.page.size < total
 
-    @strawberry.field(description="The records of this page.")
-    def rows(self) -> list[RecordType]:
-        return self._outcome.rows  # type: ignore[return-value]
+    @strawberry.field(
+        description="The records of this page, or of another page of the same result "
+        "(page and pageSize given here read the records already fetched, without a new query)."
+    )
+    def rows(
+        self,
+        info: Info,
+        page: Annotated[
+            int | None, strawberry.argument(description="Another page of this result, from 1.")
+        ] = None,
+        page_size: Annotated[
+            int | None, strawberry.argument(description="Records per page for that page.")
+        ] = None,
+    ) -> list[RecordType]:
+        return self._page_rows(info, page, page_size)  # type: ignore[return-value]
+
+    def _page_rows(self, info: Info, page: int | None, page_size: int | None) -> tuple[Record, ...]:
+        if page is None and page_size is None:
+            return self._outcome.rows
+        other = validate_page(
+            page or 1,
+            page_size or self._outcome.page.size,
+            max_size=info.context.process.settings.max_page_size,
+        )
+        result = self._outcome.result
+        return result.records[other.slice()] if result is not None else ()
 
     @strawberry.field(
         description="The page as a table: {columns: [...], rows: [[...]]} with every native "
         "column. One value instead of one per cell: the fast form for large pages."
     )
-    def table(self) -> JSON:
+    def table(
+        self,
+        info: Info,
+        page: Annotated[
+            int | None, strawberry.argument(description="Another page of this result, from 1.")
+        ] = None,
+        page_size: Annotated[
+            int | None, strawberry.argument(description="Records per page for that page.")
+        ] = None,
+    ) -> JSON:
         result = self._outcome.result
         if result is None:
             return cast(JSON, None)
@@ -137,7 +188,9 @@ class QueryResult:
             JSON,
             {
                 "columns": names,
-                "rows": [[r.fields.get(n) for n in names] for r in self._outcome.rows],
+                "rows": [
+                    [r.fields.get(n) for n in names] for r in self._page_rows(info, page, page_size)
+                ],
             },
         )
 

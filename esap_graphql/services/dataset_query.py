@@ -37,9 +37,13 @@ class QueryLimits:
 
 @dataclass(frozen=True, slots=True)
 class QueryOutcome:
-    """One dataset's answer to one query: records or an error, never both."""
+    """One dataset's answer to one query: records or an error, never both.
 
-    dataset: Dataset
+    ``dataset`` is None only when the id asked for is not configured.
+    """
+
+    dataset_id: str
+    dataset: Dataset | None
     page: Page
     result: ResultSet | None
     error: EsapError | None
@@ -148,6 +152,7 @@ class DatasetQueryService:
             if isinstance(exc, ArchiveError):
                 logger.warning("dataset %s: %s", dataset.id, exc.message)
             return QueryOutcome(
+                dataset_id=dataset.id,
                 dataset=dataset,
                 page=page,
                 result=None,
@@ -156,6 +161,7 @@ class DatasetQueryService:
                 native_query=native,
             )
         return QueryOutcome(
+            dataset_id=dataset.id,
             dataset=dataset,
             page=page,
             result=result,
@@ -174,10 +180,15 @@ class DatasetQueryService:
             validate_page(page, page_size, max_size=self._limits.max_page_size),
         )
 
-    def failed(self, dataset: Dataset, error: EsapError, page: Page | None = None) -> QueryOutcome:
+    def failed(self, dataset_id: str, error: EsapError, page: Page | None = None) -> QueryOutcome:
         """The outcome of a query refused before it reached the archive."""
         return QueryOutcome(
-            dataset=dataset, page=page or Page(), result=None, error=error, elapsed_ms=0.0
+            dataset_id=dataset_id,
+            dataset=self._catalogue.dataset(dataset_id),
+            page=page or Page(),
+            result=None,
+            error=error,
+            elapsed_ms=0.0,
         )
 
     async def tables(self, dataset: Dataset, *, name: str | None = None) -> tuple[TableInfo, ...]:

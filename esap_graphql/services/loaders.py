@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -16,23 +17,31 @@ from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcom
 QueryKey = tuple[str, tuple[object, ...], int, int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """A dataset query under way, wrapped so the loader hands it over unawaited."""
+
+    task: asyncio.Task[QueryOutcome]
+
+
 class Loaders:
-    """The loaders of one GraphQL request: a new set per request, so nothing leaks between users."""
+    """The loaders of one GraphQL request: a new set per request, so nothing leaks."""
 
     def __init__(self, queries: DatasetQueryService) -> None:
         self._queries = queries
         self._pending: dict[Hashable, tuple[Dataset, QueryParams, Page]] = {}
-        self._query_loader: DataLoader[QueryKey, QueryOutcome] = DataLoader(self._load_queries)
+        self._query_loader: DataLoader[QueryKey, _Running] = DataLoader(self._load_queries)
 
-    async def _load_queries(self, keys: list[QueryKey]) -> list[QueryOutcome]:
+    async def _load_queries(self, keys: list[QueryKey]) -> list[_Running]:
         # aiodataloader has already dropped duplicate keys; pages of the same
         # query share one upstream request through the service's in-flight cache.
+        # The batch hands back running tasks, not finished outcomes, so that each
+        # caller wakes when its own dataset answers rather than when the slowest does.
         work = [self._pending.pop(key) for key in keys]
-        return list(
-            await asyncio.gather(
-                *(self._queries.run(ds, params, page) for ds, params, page in work)
-            )
-        )
+        return [
+            _Running(asyncio.create_task(self._queries.run(ds, params, page)))
+            for ds, params, page in work
+        ]
 
     async def query(
         self, dataset: Dataset, raw_params: Mapping[str, Any], page: int, page_size: int
@@ -41,8 +50,8 @@ class Loaders:
         try:
             params, checked_page = self._queries.prepare(dataset, raw_params, page, page_size)
         except UsageError as exc:
-            return self._queries.failed(dataset, exc)
+            return self._queries.failed(dataset.id, exc)
         key: QueryKey = (dataset.id, params.cache_key(), checked_page.number, checked_page.size)
         self._pending.setdefault(key, (dataset, params, checked_page))
-        outcome: QueryOutcome = await self._query_loader.load(key)
-        return outcome
+        running: _Running = await self._query_loader.load(key)
+        return await running.task

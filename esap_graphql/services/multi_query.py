@@ -1,0 +1,102 @@
+"""Multi-query: the same parameters sent to many datasets at once.
+
+Every dataset runs concurrently (bounded per service and globally by the
+query service), each with its own timeout, and every outcome stands on its
+own: one archive's failure, slowness or garbage never changes another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from esap_graphql.domain.archives import Catalogue, Dataset
+from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
+from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcome
+from esap_graphql.services.loaders import Loaders
+
+
+@dataclass(frozen=True, slots=True)
+class MultiQueryOutcome:
+    """Every dataset's outcome, in the order the datasets were asked for."""
+
+    results: tuple[QueryOutcome, ...]
+    elapsed_ms: float
+
+
+class MultiQueryService:
+    """Fans one query out over many datasets."""
+
+    def __init__(
+        self, *, catalogue: Catalogue, queries: DatasetQueryService, max_datasets: int
+    ) -> None:
+        self._catalogue = catalogue
+        self._queries = queries
+        self._max_datasets = max_datasets
+
+    def selection(self, dataset_ids: Sequence[str] | None) -> list[str]:
+        """The dataset ids to query: those given (duplicates dropped) or every multi-query one."""
+        if dataset_ids is None:
+            return [d.id for d in self._catalogue.datasets if d.multi_query]
+        chosen = list(dict.fromkeys(dataset_ids))
+        if len(chosen) > self._max_datasets:
+            raise InvalidParameter(
+                "datasets", f"at most {self._max_datasets} datasets in one multi-query"
+            )
+        return chosen
+
+    async def _one(
+        self,
+        loaders: Loaders,
+        dataset_id: str,
+        raw_params: Mapping[str, Any],
+        page: int,
+        page_size: int,
+    ) -> QueryOutcome:
+        dataset: Dataset | None = self._catalogue.dataset(dataset_id)
+        if dataset is None:
+            return self._queries.failed(dataset_id, UnknownDataset(dataset_id))
+        return await loaders.query(dataset, raw_params, page, page_size)
+
+    async def run(
+        self,
+        loaders: Loaders,
+        dataset_ids: Sequence[str] | None,
+        raw_params: Mapping[str, Any],
+        page: int,
+        page_size: int,
+    ) -> MultiQueryOutcome:
+        """All outcomes at once, after the slowest dataset has answered or timed out."""
+        started = time.perf_counter()
+        chosen = self.selection(dataset_ids)
+        results = await asyncio.gather(
+            *(self._one(loaders, ds, raw_params, page, page_size) for ds in chosen)
+        )
+        return MultiQueryOutcome(
+            results=tuple(results), elapsed_ms=(time.perf_counter() - started) * 1000
+        )
+
+    async def stream(
+        self,
+        loaders: Loaders,
+        dataset_ids: Sequence[str] | None,
+        raw_params: Mapping[str, Any],
+        page: int,
+        page_size: int,
+    ) -> AsyncIterator[QueryOutcome]:
+        """Each dataset's outcome as soon as it is in, fastest first."""
+        chosen = self.selection(dataset_ids)
+        tasks = [
+            asyncio.create_task(self._one(loaders, ds, raw_params, page, page_size))
+            for ds in chosen
+        ]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            # a client that unsubscribes early stops the work it no longer wants
+            for task in tasks:
+                task.cancel()
