@@ -7,7 +7,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,14 +62,19 @@ class DachsProxy:
     """Forwards ``/{route}/{path}`` to DaCHS ``/{path}``, injecting faults and counting.
 
     Routes are free names: ``/slow/tap`` and ``/fast/tap`` are two "archives"
-    in front of the same DaCHS TAP service.
+    in front of the same DaCHS TAP service. With ``replay`` the proxy answers a
+    request it has seen before from its recording, so that many routes act as
+    independent archives rather than queueing on one local DaCHS.
     """
 
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: dict[str, int] = field(default_factory=dict)
+    replay: bool = False
     _current: dict[str, int] = field(default_factory=dict)
+    _http: httpx.AsyncClient | None = None
+    _recorded: dict[tuple[str, str, bytes], Response] = field(default_factory=dict)
 
     def count(self, route: str) -> int:
         """Requests received for ``route``."""
@@ -87,24 +92,43 @@ class DachsProxy:
                 await asyncio.sleep(fault.delay)
             if fault.status is not None or fault.body is not None:
                 return Response(fault.body or b"", status_code=fault.status or 200)
-            async with httpx.AsyncClient(timeout=60) as http:
-                upstream = await http.request(
-                    request.method,
-                    f"{DACHS_URL}/{path}",
-                    params=request.query_params.multi_items(),
-                    content=await request.body(),
-                    headers={"content-type": request.headers.get("content-type", "")},
-                )
-            return Response(
+            body = await request.body()
+            key = (path, str(request.query_params), body)
+            if self.replay and key in self._recorded:
+                return self._recorded[key]
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200))
+            upstream = await self._http.request(
+                request.method,
+                f"{DACHS_URL}/{path}",
+                params=request.query_params.multi_items(),
+                content=body,
+                headers={"content-type": request.headers.get("content-type", "")},
+            )
+            response = Response(
                 upstream.content,
                 status_code=upstream.status_code,
                 media_type=upstream.headers.get("content-type"),
             )
+            if self.replay:
+                self._recorded[key] = response
+            return response
         finally:
             self._current[route] -= 1
 
     def app(self) -> Starlette:
         """The proxy as an ASGI app."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                if self._http is not None:
+                    await self._http.aclose()
+                    self._http = None
+
         return Starlette(
-            routes=[Route("/{route}/{path:path}", self._handle, methods=["GET", "POST"])]
+            routes=[Route("/{route}/{path:path}", self._handle, methods=["GET", "POST"])],
+            lifespan=lifespan,
         )

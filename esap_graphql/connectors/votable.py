@@ -55,9 +55,34 @@ def _overflowed(votable: VOTableFile) -> bool:
     )
 
 
+class ResultTable:
+    """The results table of a VOTable, columns addressed by their FIELD names.
+
+    It reads astropy's parsed numpy array directly: building an astropy
+    ``Table`` first would cost more than the mapping itself.
+    """
+
+    def __init__(self, array: np.ndarray, columns: tuple[ColumnInfo, ...]) -> None:
+        self._array = array
+        self.columns = columns
+        # astropy names the array's fields by FIELD ID when there is one
+        self._keys = dict(zip((c.name for c in columns), array.dtype.names or (), strict=False))
+
+    @property
+    def colnames(self) -> list[str]:
+        """Column names, in FIELD order."""
+        return list(self._keys)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._array[self._keys[name]]
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+
 def check_results(
     votable: VOTableFile, *, url: str, results_class: type[DALResults] = DALResults
-) -> tuple[Table, tuple[ColumnInfo, ...], bool]:
+) -> tuple[ResultTable, tuple[ColumnInfo, ...], bool]:
     """The results table, its column descriptions and whether the archive flagged an overflow.
 
     pyvo judges the answer by its protocol's rules: an error status becomes
@@ -68,7 +93,7 @@ def check_results(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             results = results_class(votable, url=url)
-            table = results.to_table()
+            array = results.resultstable.array
             fields = results.fielddescs
     except DALQueryError as exc:
         raise ArchiveFailure(url, str(exc.reason or "query failed")) from exc
@@ -86,12 +111,13 @@ def check_results(
         )
         for f in fields
     )
-    return table, columns, _overflowed(votable)
+    return ResultTable(array, columns), columns, _overflowed(votable)
 
 
 def _column_values(column: Any) -> list[Any]:
     """A column as JSON-ready Python values: masked and NaN become None."""
-    data = column.data if hasattr(column, "data") else column
+    # a numpy MaskedArray's .data drops the mask; an astropy Column's .data keeps it
+    data = column if isinstance(column, np.ma.MaskedArray) else getattr(column, "data", column)
     kind = getattr(data, "dtype", np.dtype(object)).kind
     if data.ndim > 1:
         values = [None if _all_masked(v) else _plain(v) for v in data]
@@ -168,19 +194,25 @@ def _fallback_id(names: Sequence[str], columns: Mapping[str, list[Any]], index: 
     return "row:" + digest.hexdigest()[:20]
 
 
-def table_to_records(
-    table: Table, field_map: Mapping[str, str], *, limit: int | None = None
-) -> tuple[Record, ...]:
-    """Map every row to a ``Record``; native columns stay columnar until read."""
-    names = list(table.colnames)
-    native_columns = [
+def _native_columns(table: ResultTable | Table) -> list[NativeColumn]:
+    if isinstance(table, ResultTable):
+        return [NativeColumn(name=c.name, ucd=c.ucd, unit=c.unit) for c in table.columns]
+    return [
         NativeColumn(
             name=name,
             ucd=(table[name].meta or {}).get("ucd"),
             unit=str(table[name].unit) if table[name].unit is not None else None,
         )
-        for name in names
+        for name in table.colnames
     ]
+
+
+def table_to_records(
+    table: ResultTable | Table, field_map: Mapping[str, str], *, limit: int | None = None
+) -> tuple[Record, ...]:
+    """Map every row to a ``Record``; native columns stay columnar until read."""
+    native_columns = _native_columns(table)
+    names = [c.name for c in native_columns]
     mapping = map_columns(native_columns, field_map)
     nrows = len(table) if limit is None else min(len(table), limit)
     columns: dict[str, list[Any]] = {name: _column_values(table[name][:nrows]) for name in names}
