@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gql import Client, gql
+from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from esap_graphql.app import create_app
@@ -17,8 +17,7 @@ from tests.servers import DachsProxy, Fault, serve_in_thread
 
 pytestmark = pytest.mark.dachs
 
-STREAM = gql(
-    """
+STREAM_DOCUMENT = """
     subscription($datasets: [ID!]) {
       multiQueryStream(datasets: $datasets, params: {ra: 200, dec: 50, radius: 2}, pageSize: 3) {
         kind completed total
@@ -27,8 +26,7 @@ STREAM = gql(
         error { __typename message }
       }
     }
-    """
-)
+"""
 
 
 @pytest.fixture
@@ -47,9 +45,10 @@ async def collect(url: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
         url=url.replace("http://", "ws://") + "/graphql",
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
     )
+    request = GraphQLRequest(STREAM_DOCUMENT, variable_values=variables)
     events = []
     async with Client(transport=transport) as session:
-        async for event in session.subscribe(STREAM, variable_values=variables):
+        async for event in session.subscribe(request):
             events.append(event["multiQueryStream"])
     return events
 
