@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import uvicorn
@@ -19,6 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support import DACHS_URL
+
+
+def _normalised(query: list[tuple[str, str]], body: bytes) -> str:
+    """Query and form fields in a canonical order: equal requests, equal keys."""
+    fields = [(k.upper(), v) for k, v in [*query, *parse_qsl(body.decode("latin-1"))]]
+    return urlencode(sorted(fields))
 
 
 def free_port() -> int:
@@ -93,7 +100,7 @@ class DachsProxy:
             if fault.status is not None or fault.body is not None:
                 return Response(fault.body or b"", status_code=fault.status or 200)
             body = await request.body()
-            key = (path, str(request.query_params), body)
+            key = (path, _normalised(request.query_params.multi_items(), body), b"")
             if self.replay and key in self._recorded:
                 return self._recorded[key]
             if self._http is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 
@@ -20,6 +21,8 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _INFO_ERROR = re.compile(
     rb"<INFO[^>]*name=\"QUERY_STATUS\"[^>]*value=\"ERROR\"[^>]*>(.*?)</INFO>", re.S | re.I
 )
+_NOT_TEXT = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>?")
 
 
 def _error_text(body: bytes) -> str:
@@ -27,8 +30,12 @@ def _error_text(body: bytes) -> str:
     match = _INFO_ERROR.search(body)
     if match:
         return match.group(1).decode("utf-8", "replace").strip() or "query failed"
-    text = body[:300].decode("utf-8", "replace").strip()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip() or "no explanation given"
+    # An HTML error page spends its first bytes on <head>: read further, drop
+    # scripts, styles and tags (a tag cut off at the end too), keep the words.
+    text = body[:8192].decode("utf-8", "replace")
+    text = _NOT_TEXT.sub(" ", text)
+    text = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    return text[:300] or "no explanation given"
 
 
 async def fetch(
@@ -73,3 +80,55 @@ async def fetch(
     if response.status_code >= 400:
         raise ArchiveFailure(url, _error_text(body), status=response.status_code)
     return body
+
+
+class ServiceClients:
+    """HTTP clients, one connection pool per archive service.
+
+    One pool for every archive would do: but httpcore scans all of a pool's
+    connections for each request it places, which grew to most of the CPU
+    time of a 50-archive multi-query. A small pool per service keeps that
+    scan short and caps each archive's connections at its concurrency bound.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout,
+        per_service: int,
+        headers: Mapping[str, str] | None = None,
+        shared: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._per_service = per_service
+        self._headers = dict(headers or {})
+        self._shared = shared
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    @classmethod
+    def sharing(cls, client: httpx.AsyncClient) -> ServiceClients:
+        """Every service through one existing client (which its owner closes)."""
+        return cls(timeout=client.timeout, per_service=1, shared=client)
+
+    def for_service(self, service_key: str) -> httpx.AsyncClient:
+        """The client for one service (created on first use)."""
+        if self._shared is not None:
+            return self._shared
+        client = self._clients.get(service_key)
+        if client is None:
+            client = self._clients[service_key] = httpx.AsyncClient(
+                timeout=self._timeout,
+                limits=httpx.Limits(
+                    max_connections=self._per_service,
+                    max_keepalive_connections=self._per_service,
+                ),
+                headers=self._headers,
+                follow_redirects=True,
+            )
+        return client
+
+    async def aclose(self) -> None:
+        """Close the clients this object created."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from pyvo.dal.scs import SCSResults
 
-from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.http import ServiceClients, fetch
 from esap_graphql.connectors.params import refuse, require_cone, url_with
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
@@ -27,8 +27,8 @@ def scs_parameters(dataset: Dataset, params: QueryParams, *, limit: int) -> dict
 class ScsConnector:
     """Queries cone search services."""
 
-    def __init__(self, *, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, *, http: httpx.AsyncClient | ServiceClients) -> None:
+        self._clients = http if isinstance(http, ServiceClients) else ServiceClients.sharing(http)
 
     def native_query(self, dataset: Dataset, params: QueryParams, *, limit: int) -> str:
         """The cone search URL."""
@@ -39,7 +39,13 @@ class ScsConnector:
     ) -> ResultSet:
         """Run the cone search; at most ``limit`` records."""
         query = scs_parameters(dataset, params, limit=limit)
-        body = await fetch(self._http, "GET", dataset.access_url, params=query, timeout=timeout)
+        body = await fetch(
+            self._clients.for_service(dataset.service_key),
+            "GET",
+            dataset.access_url,
+            params=query,
+            timeout=timeout,
+        )
         return await asyncio.to_thread(
             votable_to_result,
             body,
@@ -53,7 +59,13 @@ class ScsConnector:
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         """The answer's columns, from a metadata query (SR=0, VERB=3)."""
         query = {"RA": "0", "DEC": "0", "SR": "0", "VERB": "3"}
-        body = await fetch(self._http, "GET", dataset.access_url, params=query, timeout=timeout)
+        body = await fetch(
+            self._clients.for_service(dataset.service_key),
+            "GET",
+            dataset.access_url,
+            params=query,
+            timeout=timeout,
+        )
         result = await asyncio.to_thread(
             votable_to_result,
             body,

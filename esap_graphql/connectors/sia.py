@@ -8,7 +8,7 @@ import httpx
 from pyvo.dal.sia import SIAResults
 from pyvo.dal.sia2 import SIA2Results
 
-from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.http import ServiceClients, fetch
 from esap_graphql.connectors.params import fixed_collection, refuse, require_cone, url_with
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
@@ -49,8 +49,8 @@ def sia_parameters(dataset: Dataset, params: QueryParams, *, limit: int) -> list
 class SiaConnector:
     """Queries image access services."""
 
-    def __init__(self, *, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, *, http: httpx.AsyncClient | ServiceClients) -> None:
+        self._clients = http if isinstance(http, ServiceClients) else ServiceClients.sharing(http)
 
     def native_query(self, dataset: Dataset, params: QueryParams, *, limit: int) -> str:
         """The image search URL."""
@@ -60,7 +60,11 @@ class SiaConnector:
         self, dataset: Dataset, query: list[tuple[str, str]], *, limit: int, timeout: float
     ) -> ResultSet:
         body = await fetch(
-            self._http, "GET", dataset.access_url, params=dict(query), timeout=timeout
+            self._clients.for_service(dataset.service_key),
+            "GET",
+            dataset.access_url,
+            params=dict(query),
+            timeout=timeout,
         )
         return await asyncio.to_thread(
             votable_to_result,

@@ -11,7 +11,7 @@ from pyvo.dal.tap import TAPResults
 from pyvo.io.vosi import parse_tables
 
 from esap_graphql.connectors import adql
-from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.http import ServiceClients, fetch
 from esap_graphql.connectors.params import fixed_collection
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
@@ -120,8 +120,8 @@ def _clean(text: object) -> str | None:
 class TapConnector:
     """Runs ADQL on a TAP service's sync endpoint and reads its VOSI tables."""
 
-    def __init__(self, *, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, *, http: httpx.AsyncClient | ServiceClients) -> None:
+        self._clients = http if isinstance(http, ServiceClients) else ServiceClients.sharing(http)
 
     def native_query(self, dataset: Dataset, params: QueryParams, *, limit: int) -> str:
         """The ADQL text sent (the row limit travels as MAXREC)."""
@@ -141,7 +141,7 @@ class TapConnector:
         or be the user's own ADQL, which the archive parses)."""
         url = dataset.access_url.rstrip("/") + "/sync"
         body = await fetch(
-            self._http,
+            self._clients.for_service(dataset.service_key),
             "POST",
             url,
             data={"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query, "MAXREC": str(limit)},
@@ -160,5 +160,7 @@ class TapConnector:
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         """The service's tables from its VOSI ``/tables`` endpoint."""
         url = dataset.access_url.rstrip("/") + "/tables"
-        body = await fetch(self._http, "GET", url, timeout=timeout)
+        body = await fetch(
+            self._clients.for_service(dataset.service_key), "GET", url, timeout=timeout
+        )
         return await asyncio.to_thread(_parse_tableset, body, url)
