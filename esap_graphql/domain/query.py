@@ -8,15 +8,14 @@ import unicodedata
 from dataclasses import dataclass, fields
 
 from esap_graphql.domain.errors import InvalidParameter
+from esap_graphql.domain.query_fields import DATAPRODUCT_TYPES
 
 #: Longest free-text value accepted (target names, collections).
 MAX_TEXT_LENGTH = 256
 #: Largest search radius accepted, in degrees.
 MAX_RADIUS_DEG = 90.0
 
-_DATAPRODUCT_TYPES = frozenset(
-    {"image", "cube", "spectrum", "sed", "timeseries", "visibility", "event", "measurements"}
-)
+_DATAPRODUCT_TYPES = frozenset(DATAPRODUCT_TYPES)
 _COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:/+()-]*$")
 
 

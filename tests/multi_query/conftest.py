@@ -67,11 +67,14 @@ async def proxied_client(
     ctx = await ProcessContext.create(proxied_settings, catalogue=catalogue)
     app = create_app(proxied_settings, process=ctx)
     try:
-        async with LifespanManager(app) as manager, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app),
-            base_url="http://gateway.test",
-            timeout=60,
-        ) as client:
+        async with (
+            LifespanManager(app) as manager,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app),
+                base_url="http://gateway.test",
+                timeout=60,
+            ) as client,
+        ):
             yield client
     finally:
         await ctx.aclose()

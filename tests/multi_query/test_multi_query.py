@@ -108,8 +108,6 @@ async def test_failing_slow_and_broken_archives_do_not_spoil_the_others(
         assert same["status"] == "OK"
         assert same["totalCount"] == good["totalCount"]
         assert same["rows"] == good["rows"]
-    # the slow archive costs its own timeout, not the sum of everyone's time
-    assert mixed["multiQuery"]["elapsedMs"] < 6000
 
 
 async def test_same_query_five_times_in_one_document_reaches_the_archive_once(
