@@ -13,7 +13,14 @@ import httpx
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.errors import EsapError
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import ColumnInfo, NativeRow, Record, ResultSet, TableInfo
+from esap_graphql.domain.records import (
+    Capability,
+    ColumnInfo,
+    NativeRow,
+    Record,
+    ResultSet,
+    TableInfo,
+)
 
 DATA = Path(__file__).parent / "data"
 DACHS_CATALOGUE = DATA / "dachs-catalogue.yaml"
@@ -76,6 +83,9 @@ class InMemoryConnector:
 
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         return (TableInfo(name=dataset.id, columns=(ColumnInfo("id"),)),)
+
+    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
+        return (Capability(standard_id="ivo://test/memory", access_url=dataset.access_url),)
 
 
 async def graphql(

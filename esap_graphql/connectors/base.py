@@ -6,7 +6,7 @@ from typing import Protocol as TypingProtocol
 
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import ResultSet, TableInfo
+from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 
 
 class Connector(TypingProtocol):
@@ -29,4 +29,8 @@ class Connector(TypingProtocol):
 
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         """The tables (and their columns) the dataset's service exposes."""
+        ...
+
+    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
+        """The services the dataset's archive offers at its endpoint (VOSI capabilities)."""
         ...

@@ -12,7 +12,7 @@ from esap_graphql.connectors.params import refuse, require_cone, url_with
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import ResultSet, TableInfo
+from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 
 _SUPPORTED = {"ra", "dec", "radius"}
 
@@ -78,5 +78,15 @@ class ScsConnector:
         return (
             TableInfo(
                 name=dataset.id, description=dataset.description or None, columns=result.columns
+            ),
+        )
+
+    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
+        """SCS 1.03 defines no VOSI endpoint: the cone search itself."""
+        return (
+            Capability(
+                standard_id="ivo://ivoa.net/std/ConeSearch",
+                access_url=dataset.access_url,
+                role="std",
             ),
         )

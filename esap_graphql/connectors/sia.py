@@ -13,7 +13,7 @@ from esap_graphql.connectors.params import fixed_collection, refuse, require_con
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import ResultSet, TableInfo
+from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 
 _SIA1_SUPPORTED = {"ra", "dec", "radius"}
 
@@ -93,3 +93,8 @@ class SiaConnector:
                 name=dataset.id, description=dataset.description or None, columns=result.columns
             ),
         )
+
+    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
+        """The image search endpoint, by SIA version (the protocol has no common VOSI path)."""
+        standard = "ivo://ivoa.net/std/SIA" + ("" if dataset.sia_version == 1 else "#query-2.0")
+        return (Capability(standard_id=standard, access_url=dataset.access_url, role="std"),)

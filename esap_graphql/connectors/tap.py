@@ -8,7 +8,7 @@ import warnings
 
 import httpx
 from pyvo.dal.tap import TAPResults
-from pyvo.io.vosi import parse_tables
+from pyvo.io.vosi import parse_capabilities, parse_tables
 
 from esap_graphql.connectors import adql
 from esap_graphql.connectors.http import ServiceClients, fetch
@@ -17,7 +17,7 @@ from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.errors import MalformedResponse, UnsupportedParameter
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import ColumnInfo, ResultSet, TableInfo
+from esap_graphql.domain.records import Capability, ColumnInfo, ResultSet, TableInfo
 
 # ObsCore column names, the default for each filter; a dataset's ``fields``
 # mapping overrides them for tables of another shape.
@@ -110,6 +110,28 @@ def _parse_tableset(content: bytes, url: str) -> tuple[TableInfo, ...]:
     return tuple(tables)
 
 
+def _parse_capabilities(content: bytes, url: str) -> tuple[Capability, ...]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = parse_capabilities(io.BytesIO(content))
+    except Exception as exc:
+        raise MalformedResponse(url, f"VOSI capabilities: {type(exc).__name__}: {exc}") from exc
+    found = []
+    for capability in parsed:
+        interfaces = list(capability.interfaces) or [None]
+        for interface in interfaces:
+            urls = list(interface.accessurls) if interface is not None else []
+            found.append(
+                Capability(
+                    standard_id=str(capability.standardid),
+                    access_url=str(urls[0].content) if urls else None,
+                    role=getattr(interface, "role", None),
+                )
+            )
+    return tuple(found)
+
+
 def _clean(text: object) -> str | None:
     if text is None:
         return None
@@ -164,3 +186,11 @@ class TapConnector:
             self._clients.for_service(dataset.service_key), "GET", url, timeout=timeout
         )
         return await asyncio.to_thread(_parse_tableset, body, url)
+
+    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
+        """The service's VOSI ``/capabilities``: TAP itself, tables, availability..."""
+        url = dataset.access_url.rstrip("/") + "/capabilities"
+        body = await fetch(
+            self._clients.for_service(dataset.service_key), "GET", url, timeout=timeout
+        )
+        return await asyncio.to_thread(_parse_capabilities, body, url)

@@ -22,7 +22,8 @@ from pyvo.dal.exceptions import DALFormatError, DALQueryError
 from pyvo.dal.query import DALResults
 
 from esap_graphql.connectors.column_map import DEFAULT_UNITS, NativeColumn, map_columns
-from esap_graphql.domain.errors import ArchiveFailure, MalformedResponse
+from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream
+from esap_graphql.domain.errors import ArchiveFailure, EsapError, MalformedResponse
 from esap_graphql.domain.records import ColumnInfo, NativeRow, Record, ResultSet
 
 
@@ -78,6 +79,26 @@ class ResultTable:
 
     def __len__(self) -> int:
         return len(self._array)
+
+
+class DecodedTable:
+    """A results table whose rows ``votable_binary`` read: columns already JSON-ready."""
+
+    def __init__(self, columns: tuple[ColumnInfo, ...], values: list[list[Any]]) -> None:
+        self.columns = columns
+        self._values = dict(zip((c.name for c in columns), values, strict=True))
+        self._length = len(values[0]) if values else 0
+
+    @property
+    def colnames(self) -> list[str]:
+        """Column names, in FIELD order."""
+        return list(self._values)
+
+    def __getitem__(self, name: str) -> list[Any]:
+        return self._values[name]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def check_results(
@@ -194,8 +215,8 @@ def _fallback_id(names: Sequence[str], columns: Mapping[str, list[Any]], index: 
     return "row:" + digest.hexdigest()[:20]
 
 
-def _native_columns(table: ResultTable | Table) -> list[NativeColumn]:
-    if isinstance(table, ResultTable):
+def _native_columns(table: ResultTable | DecodedTable | Table) -> list[NativeColumn]:
+    if isinstance(table, ResultTable | DecodedTable):
         return [NativeColumn(name=c.name, ucd=c.ucd, unit=c.unit) for c in table.columns]
     return [
         NativeColumn(
@@ -208,14 +229,21 @@ def _native_columns(table: ResultTable | Table) -> list[NativeColumn]:
 
 
 def table_to_records(
-    table: ResultTable | Table, field_map: Mapping[str, str], *, limit: int | None = None
+    table: ResultTable | DecodedTable | Table,
+    field_map: Mapping[str, str],
+    *,
+    limit: int | None = None,
 ) -> tuple[Record, ...]:
     """Map every row to a ``Record``; native columns stay columnar until read."""
     native_columns = _native_columns(table)
     names = [c.name for c in native_columns]
     mapping = map_columns(native_columns, field_map)
     nrows = len(table) if limit is None else min(len(table), limit)
-    columns: dict[str, list[Any]] = {name: _column_values(table[name][:nrows]) for name in names}
+    columns: dict[str, list[Any]]
+    if isinstance(table, DecodedTable):
+        columns = {name: table[name][:nrows] for name in names}
+    else:
+        columns = {name: _column_values(table[name][:nrows]) for name in names}
 
     def mapped(record_field: str) -> list[Any]:
         column = mapping.get(record_field)
@@ -260,6 +288,28 @@ def table_to_records(
     return tuple(records)
 
 
+def _read_binary(
+    content: bytes, *, url: str, results_class: type[DALResults]
+) -> tuple[DecodedTable, tuple[ColumnInfo, ...], bool] | None:
+    """The fast path for a BINARY answer (see ``votable_binary``), or None to use astropy's.
+
+    Any problem sends the caller down the astropy path, which then reports
+    it exactly as it always has.
+    """
+    split = split_binary_stream(content)
+    if split is None:
+        return None
+    try:
+        votable = parse_votable(split.metadata, url=url)
+        _, columns, overflow = check_results(votable, url=url, results_class=results_class)
+    except EsapError:
+        return None
+    values = decode_rows(split.rows, votable.get_first_table().fields)
+    if values is None or len(values) != len(columns):
+        return None
+    return DecodedTable(columns, values), columns, overflow
+
+
 def votable_to_result(
     content: bytes,
     *,
@@ -270,8 +320,11 @@ def votable_to_result(
     results_class: type[DALResults] = DALResults,
 ) -> ResultSet:
     """Bytes of a VOTable answer to a ``ResultSet`` (CPU-bound: run it off the event loop)."""
-    votable = parse_votable(content, url=url)
-    table, columns, overflow = check_results(votable, url=url, results_class=results_class)
+    read = _read_binary(content, url=url, results_class=results_class)
+    if read is None:
+        votable = parse_votable(content, url=url)
+        read = check_results(votable, url=url, results_class=results_class)
+    table, columns, overflow = read
     records = table_to_records(table, field_map, limit=limit)
     return ResultSet(
         records=records,

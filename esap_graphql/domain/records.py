@@ -94,6 +94,15 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Capability:
+    """One capability of an archive service (VOSI): a standard it speaks and where."""
+
+    standard_id: str
+    access_url: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TableInfo:
     """A table of a TAP service, with its columns."""
 

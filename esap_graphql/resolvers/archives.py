@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Archive, Dataset, Protocol
-from esap_graphql.domain.records import TableInfo
+from esap_graphql.domain.records import Capability, TableInfo
 
 
 def archives(ctx: RequestContext) -> tuple[Archive, ...]:
@@ -46,3 +46,8 @@ async def dataset_tables(
 ) -> tuple[TableInfo, ...]:
     """The dataset's tables (all, or the one named)."""
     return await ctx.process.queries.tables(dataset, name=name)
+
+
+async def dataset_capabilities(ctx: RequestContext, dataset: Dataset) -> tuple[Capability, ...]:
+    """The services the dataset's endpoint offers."""
+    return await ctx.process.queries.capabilities(dataset)

@@ -12,7 +12,7 @@ from esap_graphql.resolvers import archives as resolve
 from esap_graphql.resolvers import queries as resolve_query
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.results import QueryParamsInput, QueryResult
-from esap_graphql.schema.tables import Table
+from esap_graphql.schema.tables import Capability, Table
 
 
 @strawberry.enum(description="The protocol a dataset is queried with.")
@@ -110,6 +110,14 @@ class Dataset:
     ) -> list[Table]:
         tables = await resolve.dataset_tables(info.context, self._domain, name)
         return [Table.from_domain(t) for t in tables]
+
+    @strawberry.field(
+        description="The services the dataset's endpoint offers (VOSI capabilities for TAP: "
+        "TAP, tables, availability; the cone search or image search itself otherwise)."
+    )
+    async def capabilities(self, info: Info) -> list[Capability]:
+        found = await resolve.dataset_capabilities(info.context, self._domain)
+        return [Capability.from_domain(c) for c in found]
 
     @strawberry.field(description="Query the dataset; one page of records, or a typed error.")
     async def query(

@@ -39,3 +39,20 @@ class Table:
             description=table.description,
             columns=[Column.from_domain(c) for c in table.columns],
         )
+
+
+@strawberry.type(description="A service the dataset's archive offers (VOSI capability).")
+class Capability:
+    standard_id: str = strawberry.field(
+        description="IVOA standard identifier, e.g. ivo://ivoa.net/std/TAP."
+    )
+    access_url: str | None = strawberry.field(description="Where the service answers.")
+    role: str | None = strawberry.field(description="Interface role; std for the standard one.")
+
+    @classmethod
+    def from_domain(cls, capability: domain_records.Capability) -> Capability:
+        return cls(
+            standard_id=capability.standard_id,
+            access_url=capability.access_url,
+            role=capability.role,
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from esap_graphql.connectors.base import Connector
 from esap_graphql.domain.archives import Catalogue, Dataset, Protocol
@@ -18,10 +18,17 @@ from esap_graphql.domain.errors import (
     UnknownDataset,
 )
 from esap_graphql.domain.query import Page, QueryParams, validate, validate_page
-from esap_graphql.domain.records import Record, ResultSet, ResultStatus, TableInfo
+from esap_graphql.domain.records import (
+    Capability,
+    Record,
+    ResultSet,
+    ResultStatus,
+    TableInfo,
+)
 from esap_graphql.services.result_cache import ResultCache
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,17 +198,29 @@ class DatasetQueryService:
             elapsed_ms=0.0,
         )
 
-    async def tables(self, dataset: Dataset, *, name: str | None = None) -> tuple[TableInfo, ...]:
-        """The dataset's tables and columns (or only the one named); raise ``ArchiveError``."""
+    async def _bounded(
+        self, dataset: Dataset, call: Callable[[Connector, float], Awaitable[T]]
+    ) -> T:
+        """Run one metadata call within the dataset's timeout and the concurrency bounds."""
         timeout = self._timeout(dataset)
         try:
             async with asyncio.timeout(timeout):
                 async with self._global, self._service_semaphore(dataset):
-                    tables = await self._connectors[dataset.protocol].tables(
-                        dataset, timeout=timeout
-                    )
+                    return await call(self._connectors[dataset.protocol], timeout)
         except TimeoutError as exc:
             raise ArchiveTimeout(dataset.access_url, timeout) from exc
+
+    async def capabilities(self, dataset: Dataset) -> tuple[Capability, ...]:
+        """The services the dataset's endpoint offers; raise ``ArchiveError``."""
+        return await self._bounded(
+            dataset, lambda connector, timeout: connector.capabilities(dataset, timeout=timeout)
+        )
+
+    async def tables(self, dataset: Dataset, *, name: str | None = None) -> tuple[TableInfo, ...]:
+        """The dataset's tables and columns (or only the one named); raise ``ArchiveError``."""
+        tables = await self._bounded(
+            dataset, lambda connector, timeout: connector.tables(dataset, timeout=timeout)
+        )
         if name is not None:
             return tuple(t for t in tables if t.name.lower() == name.lower())
         return tables
