@@ -10,8 +10,11 @@ from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimite
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
+from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.errors import ERROR_TYPES
+from esap_graphql.schema.fast_lists import FastListExecutionContext
+from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 
 logger = logging.getLogger(__name__)
@@ -20,9 +23,17 @@ logger = logging.getLogger(__name__)
 QUERIES: tuple[type, ...] = (
     CatalogueQuery,
     MultiQueryQuery,
+    BasketQuery,
+    JobQuery,
 )
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = (MultiQuerySubscription,)
+MUTATIONS: tuple[type, ...] = (
+    BasketMutation,
+    JobMutation,
+)
+SUBSCRIPTIONS: tuple[type, ...] = (
+    MultiQuerySubscription,
+    JobSubscription,
+)
 
 
 def _root(name: str, parts: tuple[type, ...], description: str) -> type | None:
@@ -49,13 +60,16 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, EsapError)
 
 
-def build_schema(*, max_depth: int = 12, max_tokens: int = 5000) -> strawberry.Schema:
+def build_schema(
+    *, max_depth: int = 12, max_tokens: int = 5000, fast_lists: bool = True
+) -> strawberry.Schema:
     """The schema served by the gateway, with its size guards."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(ERROR_TYPES),
+        execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
