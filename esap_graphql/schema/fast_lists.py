@@ -30,6 +30,11 @@ _BACKREF = "strawberry-definition"
 _FALLBACK = object()
 
 Getter = Callable[[Any], Any]
+Step = tuple[str, Getter, Callable[[Any], Any], bool]
+
+
+def _constant(value: str) -> Getter:
+    return lambda _item: value
 
 
 def _getter(field_def: Any) -> Getter | None:
@@ -54,7 +59,7 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self,
         return_type: GraphQLList[GraphQLOutputType],
         field_details_list: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any, Any],
         path: Path,
         result: Any,
         position_context: Any = None,
@@ -67,21 +72,18 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _plan(
-        self, item_type: GraphQLObjectType, field_details_list: Any
-    ) -> list[tuple[str, Getter, Callable[[Any], Any], bool]] | None:
+    def _plan(self, item_type: GraphQLObjectType, field_details_list: Any) -> list[Step] | None:
         collected = self.collect_subfields(item_type, field_details_list)
         if getattr(collected, "new_defer_usages", None):
             return None
-        plan = []
+        plan: list[Step] = []
         for response_name, details in collected.grouped_field_set.items():
             node = details[0].node
             if node.arguments or any(d.defer_usage is not None for d in details):
                 return None
             field_name = node.name.value
             if field_name == "__typename":
-                type_name = item_type.name
-                plan.append((response_name, lambda _item: type_name, str, False))
+                plan.append((response_name, _constant(item_type.name), str, False))
                 continue
             field_def = item_type.fields.get(field_name)
             if field_def is None:
@@ -118,12 +120,10 @@ class _NeedsFullPath(Exception):
     """A value the fast path will not judge (null in a non-null field, a bad value)."""
 
 
-def _complete_item(
-    item: Any, plan: Iterable[tuple[str, Getter, Callable[[Any], Any], bool]]
-) -> dict[str, Any]:
+def _complete_item(item: Any, plan: Iterable[Step]) -> dict[str, Any]:
     if item is None:
         raise _NeedsFullPath
-    completed = {}
+    completed: dict[str, Any] = {}
     for response_name, getter, serialize, non_null in plan:
         value = getter(item)
         if value is None:
