@@ -59,7 +59,7 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self,
         return_type: GraphQLList[GraphQLOutputType],
         field_details_list: Any,
-        info: GraphQLResolveInfo[Any, Any],
+        info: GraphQLResolveInfo[Any],
         path: Path,
         result: Any,
         position_context: Any = None,
