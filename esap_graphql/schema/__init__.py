@@ -52,6 +52,17 @@ Mutation = _root("Mutation", MUTATIONS, "Entry points for changing state.")
 Subscription = _root("Subscription", SUBSCRIPTIONS, "Live updates pushed to the client.")
 
 
+class GatewayErrors(MaskErrors):
+    """Masks unexpected errors; our expected ones keep their message and gain their code."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if isinstance(error.original_error, EsapError):
+                error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
+        return processed
+
+
 def _should_mask(error: GraphQLError) -> bool:
     """Mask everything but validation errors and our own expected errors."""
     original = error.original_error
@@ -73,7 +84,7 @@ def build_schema(
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: MaskErrors(
+            lambda: GatewayErrors(
                 should_mask_error=_should_mask, error_message="Internal server error."
             ),
         ],

@@ -159,8 +159,8 @@ class QueryResult:
         if page is None and page_size is None:
             return self._outcome.rows
         other = validate_page(
-            page or 1,
-            page_size or self._outcome.page.size,
+            page if page is not None else 1,
+            page_size if page_size is not None else self._outcome.page.size,
             max_size=info.context.process.settings.max_page_size,
         )
         result = self._outcome.result
