@@ -40,11 +40,13 @@ async def offline_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         settings, connectors=build_connectors(ServiceClients.sharing(offline))
     )
     try:
-        async with LifespanManager(create_app(settings, process=ctx)) as manager:
-            async with httpx.AsyncClient(
+        async with (
+            LifespanManager(create_app(settings, process=ctx)) as manager,
+            httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-            ) as client:
-                yield client
+            ) as client,
+        ):
+            yield client
     finally:
         await ctx.aclose()
         await offline.aclose()
