@@ -1,0 +1,117 @@
+"""Basket rules: names, limits, known datasets, one item per record, each user's baskets apart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from esap_graphql.domain.archives import Catalogue
+from esap_graphql.domain.basket import (
+    DEFAULT_BASKET,
+    AddOutcome,
+    Basket,
+    BasketLimits,
+    BasketSummary,
+    ExportFormat,
+    NewBasketItem,
+    RecordTooLarge,
+    TooManyItems,
+    check_basket_name,
+)
+from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
+from esap_graphql.domain.users import User
+from esap_graphql.services.basket_export import as_table, render
+from esap_graphql.storage.basket_store import BasketStore
+
+
+class BasketService:
+    """Adds, removes, clears and reads one user's baskets; knows nothing of GraphQL or SQL."""
+
+    def __init__(self, *, store: BasketStore, catalogue: Catalogue, limits: BasketLimits) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._available = frozenset(d.id for d in catalogue.datasets)
+        self.limits = limits
+
+    async def add(
+        self, user: User, items: Sequence[NewBasketItem], basket: str | None = None
+    ) -> AddOutcome:
+        """Put records in a basket (created on first use); records already there stay as is."""
+        name = check_basket_name(basket)
+        if len(items) > self.limits.max_items_per_call:
+            raise TooManyItems(len(items), self.limits.max_items_per_call)
+        checked: dict[tuple[str, str], NewBasketItem] = {}
+        for index, item in enumerate(items):
+            dataset = self._catalogue.dataset(item.dataset_id)
+            if dataset is None:
+                raise UnknownDataset(item.dataset_id)
+            if not item.record_id.strip():
+                raise InvalidParameter(f"items[{index}].recordId", "must not be empty")
+            if item.size_bytes is not None and item.size_bytes < 0:
+                raise InvalidParameter(f"items[{index}].sizeBytes", "must not be negative")
+            for axis, value, low, high in (("ra", item.ra, 0, 360), ("dec", item.dec, -90, 90)):
+                if value is not None and not low <= value <= high:
+                    raise InvalidParameter(f"items[{index}].{axis}", f"must be in [{low}, {high}]")
+            if not isinstance(item.record, dict):
+                raise InvalidParameter(f"items[{index}].record", "must be a JSON object")
+            size = _json_size(item.record)
+            if size > self.limits.max_record_bytes:
+                raise RecordTooLarge(item.record_id, size, self.limits.max_record_bytes)
+            checked.setdefault(item.key, replace(item, archive_id=dataset.archive_id))
+        if not checked:
+            return AddOutcome(basket=name, items=(), added=0)
+        return await self._store.add(
+            user.id, name, list(checked.values()), max_items=self.limits.max_items_per_basket
+        )  # every dataset was just checked: all items are available
+
+    async def remove(self, user: User, ids: Sequence[str]) -> list[str]:
+        """Remove items by id from any of the user's baskets; return the ids removed."""
+        if len(ids) > self.limits.max_items_per_call:
+            raise TooManyItems(len(ids), self.limits.max_items_per_call)
+        return await self._store.remove(user.id, list(dict.fromkeys(ids)))
+
+    async def clear(self, user: User, basket: str | None = None) -> int:
+        """Empty one basket; return how many items it held."""
+        return await self._store.clear(user.id, check_basket_name(basket))
+
+    async def delete(self, user: User, basket: str) -> bool:
+        """Delete a basket with its items; return whether it existed."""
+        return await self._store.delete(user.id, check_basket_name(basket))
+
+    async def basket(self, user: User, basket: str | None = None) -> Basket:
+        """One basket with its items; empty when nothing was ever added to it."""
+        name = check_basket_name(basket)
+        found = await self._store.get(user.id, name)
+        if found is None:
+            return Basket(name=name)
+        if all(i.dataset_id in self._available for i in found.items):
+            return found
+        items = tuple(
+            i if i.dataset_id in self._available else replace(i, dataset_available=False)
+            for i in found.items
+        )
+        return replace(found, items=items)
+
+    async def baskets(self, user: User) -> list[BasketSummary]:
+        """The user's baskets by name; the default one is always listed."""
+        summaries = await self._store.list(user.id)
+        if all(s.name != DEFAULT_BASKET for s in summaries):
+            summaries.insert(0, BasketSummary(name=DEFAULT_BASKET, count=0))
+        return summaries
+
+    def table(self, basket: Basket) -> dict[str, Any]:
+        """A basket's items as one table value (columns, rows), for large baskets."""
+        return as_table(basket)
+
+    async def export(self, user: User, basket: str | None, fmt: ExportFormat) -> bytes:
+        """One basket as a file; items of datasets no longer configured are marked."""
+        found = await self.basket(user, basket)
+        # astropy's VOTable writer is CPU-bound: keep it off the event loop.
+        return await asyncio.to_thread(render, found, fmt)
+
+
+def _json_size(record: object) -> int:
+    return len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
