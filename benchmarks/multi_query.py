@@ -110,7 +110,8 @@ def main() -> None:
         for _ in range(5)
     )
     print(
-        f"latency L = {latency * 1000:.0f} ms; one direct DaCHS query with pyvo: {direct * 1000:.1f} ms"
+        f"latency L = {latency * 1000:.0f} ms; "
+        f"one direct DaCHS query with pyvo: {direct * 1000:.1f} ms"
     )
     print(
         f"{'N':>3} {'gateway p50':>12} {'gateway max':>12} {'p50 / L':>8} "
@@ -150,16 +151,15 @@ def main() -> None:
                 finally:
                     gateway.terminate()
                     gateway.wait(timeout=30)
-            serial = timed(
-                lambda: [
-                    pyvo.dal.TAPService(f"{proxy_url}/a{i}/tap").run_sync(adql(2.0), maxrec=10000)
-                    for i in range(n)
-                ]
-            )
+            started = time.perf_counter()
+            for i in range(n):
+                pyvo.dal.TAPService(f"{proxy_url}/a{i}/tap").run_sync(adql(2.0), maxrec=10000)
+            serial = time.perf_counter() - started
             p50, w50 = statistics.median(cold), statistics.median(warm)
             print(
                 f"{n:>3} {p50 * 1000:>10.0f}ms {max(cold) * 1000:>10.0f}ms {p50 / latency:>8.2f} "
-                f"{serial * 1000:>10.0f}ms {serial / p50:>8.1f}x {w50 * 1000:>9.1f}ms {p50 / w50:>11.0f}x"
+                f"{serial * 1000:>10.0f}ms {serial / p50:>8.1f}x "
+                f"{w50 * 1000:>9.1f}ms {p50 / w50:>11.0f}x"
             )
 
 
