@@ -39,21 +39,33 @@ class ResultCache(Generic[T]):
         self, key: Hashable, compute: Callable[[], Awaitable[T]]
     ) -> tuple[T, bool]:
         """The value for ``key`` and whether it came from the cache (or a shared flight)."""
-        now = self._clock()
-        hit = self._done.get(key)
-        if hit is not None:
-            expires, value = hit
-            if expires > now:
-                self._done.move_to_end(key)
-                return value, True
-            del self._done[key]
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending), True
+        while True:
+            now = self._clock()
+            hit = self._done.get(key)
+            if hit is not None:
+                expires, value = hit
+                if expires > now:
+                    self._done.move_to_end(key)
+                    return value, True
+                del self._done[key]
+            pending = self._pending.get(key)
+            if pending is None:
+                break
+            try:
+                return await asyncio.shield(pending), True
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # The caller computing it was cancelled (its client went away):
+                # no reason to fail this caller too; look again, compute if need be.
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
             value = await compute()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             # the exception is delivered to sharers; mark it retrieved for the owner

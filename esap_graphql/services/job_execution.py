@@ -1,0 +1,279 @@
+"""Running one job, and keeping jobs honest: the code shared by the in-process runner and
+arq workers.
+
+``JobExecutor.execute`` takes a QUEUED job to EXECUTING (compare-and-set on phase and attempt,
+so a stale or duplicate delivery does nothing), runs its type under the execution duration,
+and records COMPLETED, ERROR or ABORTED. ``JobMaintenance`` sends heartbeats, retries or
+fails jobs whose worker died, and destroys jobs past their destruction time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from esap_graphql.domain.errors import EsapError
+from esap_graphql.domain.jobs import (
+    ExecutionDurationExceeded,
+    Job,
+    JobError,
+    PhaseEvent,
+    UnknownJob,
+    WorkerLost,
+    classify,
+    utc_now,
+)
+from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.services.event_bus import EventBus
+from esap_graphql.services.job_types import JobContext, JobType
+from esap_graphql.storage.job_store import JobStore
+from esap_graphql.storage.result_files import ResultFiles
+
+logger = logging.getLogger(__name__)
+
+_P = ExecutionPhase
+
+
+def event_of(job: Job) -> PhaseEvent:
+    """The phase event announcing the job's current phase."""
+    return PhaseEvent(job_id=job.id, owner=job.owner, phase=job.phase, at=utc_now())
+
+
+class JobExecutor:
+    """Executes jobs by id; one per worker process (or one for the in-process runner)."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        bus: EventBus,
+        context: JobContext,
+        types: Mapping[str, type[JobType]],
+        worker_id: str,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._context = context
+        self._types = types
+        self.worker_id = worker_id
+
+    @property
+    def context(self) -> JobContext:
+        """What the jobs this executor runs get."""
+        return self._context
+
+    async def _publish(self, job: Job) -> None:
+        try:
+            await self._bus.publish(event_of(job))
+        except Exception:  # a lost event must not lose the job: state is in the store
+            logger.exception("job %s: could not publish phase %s", job.id, job.phase.value)
+
+    async def _finish(self, job_id: str, to: ExecutionPhase, **changes: Any) -> None:
+        for delay in (0.5, 1.0, 2.0, None):
+            try:
+                job = await self._store.transition(
+                    job_id, to, only_from={_P.EXECUTING}, end_time=utc_now(), **changes
+                )
+                break
+            except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
+                logger.info("job %s: ended after leaving EXECUTING; %s not kept", job_id, to.value)
+                return
+            except UnknownJob:  # deleted while it ran: drop what it wrote
+                await self._context.results.delete(job_id)
+                return
+            except Exception:
+                if delay is None:
+                    raise  # maintenance ends the job once its execution duration is over
+                logger.exception("job %s: could not record %s; retrying", job_id, to.value)
+                await asyncio.sleep(delay)
+        await self._publish(job)
+
+    async def execute(self, job_id: str, attempt: int) -> None:
+        """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
+        try:
+            job = await self._store.transition(
+                job_id,
+                _P.EXECUTING,
+                only_from={_P.QUEUED},
+                expect_attempts=attempt - 1,
+                attempts=attempt,
+                start_time=utc_now(),
+                worker=self.worker_id,
+            )
+        except EsapError as exc:  # aborted, deleted or already taken: nothing to do
+            logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
+            return
+        await self._publish(job)
+        job_type = self._types.get(job.type)
+        if job_type is None:
+            await self._finish(
+                job.id,
+                _P.ERROR,
+                error=JobError(
+                    type=classify(RuntimeError()).type,
+                    code="unknown_job_type",
+                    message=f"this worker does not know job type {job.type!r}; "
+                    "it may run an older version than the gateway",
+                ),
+            )
+            return
+        limit = job.execution_duration or None
+        try:
+            async with asyncio.timeout(limit) as deadline:
+                results = await job_type().run(job, self._context)
+        except TimeoutError as exc:
+            if deadline.expired():
+                error = classify(ExecutionDurationExceeded(job.execution_duration))
+                await self._finish(job.id, _P.ABORTED, error=error)
+            else:
+                await self._finish(job.id, _P.ERROR, error=classify(exc))
+        except asyncio.CancelledError:
+            # Abort: the service recorded ABORTED before cancelling us. Shutdown: the job
+            # stays EXECUTING and maintenance retries it once this worker's heartbeat stops.
+            raise
+        except Exception as exc:
+            error = classify(exc)
+            log = logger.warning if error.code != "internal_error" else logger.exception
+            log("job %s failed: %s", job.id, error.message, exc_info=error.code == "internal_error")
+            await self._finish(job.id, _P.ERROR, error=error)
+        else:
+            await self._finish(job.id, _P.COMPLETED, results=tuple(results))
+
+
+#: Seconds past its execution duration after which maintenance ends a job its worker did not.
+_OVERDUE_GRACE = 30
+
+Requeue = Callable[[Job, int], Awaitable[None]]
+Abort = Callable[[Job], Awaitable[None]]
+
+
+class JobMaintenance:
+    """Heartbeats of this process's executor, recovery of orphaned jobs, destruction."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        bus: EventBus,
+        results: ResultFiles,
+        requeue: Requeue,
+        abort: Abort,
+        worker_id: str | None,
+        worker_timeout: float,
+        max_attempts: int,
+        interval: float,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._results = results
+        self._requeue = requeue
+        self._abort = abort
+        self._worker_id = worker_id
+        self._worker_timeout = worker_timeout
+        self._max_attempts = max_attempts
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run ``tick`` every interval in the background."""
+        self._task = asyncio.create_task(self._loop(), name="job-maintenance")
+
+    async def aclose(self) -> None:
+        """Stop, and say this worker is gone (so its jobs are recovered at once)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._worker_id is not None:
+            with contextlib.suppress(Exception):
+                await self._store.remove_worker(self._worker_id)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("job maintenance failed; trying again")
+            await asyncio.sleep(self._interval)
+
+    async def tick(self) -> None:
+        """One round: heartbeat, recover orphans, destroy expired jobs."""
+        now = utc_now()
+        if self._worker_id is not None:
+            await self._store.heartbeat(self._worker_id, now)
+        for job in await self._store.orphaned(now - timedelta(seconds=self._worker_timeout)):
+            await self.recover(job)
+        for job in await self._store.in_phase(_P.EXECUTING):
+            if job.start_time is not None and job.execution_duration:
+                limit = job.start_time + timedelta(seconds=job.execution_duration + _OVERDUE_GRACE)
+                if limit < now:
+                    await self.end_overdue(job)
+        for job in await self._store.expired(now):
+            await self.destroy(job)
+
+    async def end_overdue(self, job: Job) -> None:
+        """A job still EXECUTING well past its duration (its worker could not record the
+        end): abort it, saying so."""
+        with contextlib.suppress(IllegalPhaseTransition):
+            moved = await self._store.transition(
+                job.id,
+                _P.ABORTED,
+                only_from={_P.EXECUTING},
+                end_time=utc_now(),
+                error=classify(ExecutionDurationExceeded(job.execution_duration)),
+            )
+            await self._bus.publish(event_of(moved))
+            await self._abort(moved)
+
+    async def recover(self, job: Job) -> None:
+        """The job's worker is gone: queue it again, or end it in ERROR after max attempts."""
+        try:
+            if job.attempts < self._max_attempts:
+                logger.warning("job %s: worker %s lost; retrying", job.id, job.worker)
+                moved = await self._store.transition(
+                    job.id,
+                    _P.QUEUED,
+                    only_from={_P.EXECUTING},
+                    expect_attempts=job.attempts,
+                    worker=None,
+                )
+                await self._bus.publish(event_of(moved))
+                await self._requeue(moved, moved.attempts + 1)
+            else:
+                logger.warning("job %s: worker %s lost; giving up", job.id, job.worker)
+                moved = await self._store.transition(
+                    job.id,
+                    _P.ERROR,
+                    only_from={_P.EXECUTING},
+                    expect_attempts=job.attempts,
+                    end_time=utc_now(),
+                    error=classify(WorkerLost(job.worker, job.attempts)),
+                )
+                await self._bus.publish(event_of(moved))
+        except IllegalPhaseTransition:
+            pass  # another process recovered it, or it finished after all
+
+    async def destroy(self, job: Job) -> None:
+        """Delete the job and its results (aborting it first if it still runs)."""
+        await destroy_job(self._store, self._bus, self._results, self._abort, job)
+
+
+async def destroy_job(
+    store: JobStore, bus: EventBus, results: ResultFiles, abort: Abort, job: Job
+) -> None:
+    """Abort if active, delete results and record, announce the deletion."""
+    if not job.phase.is_final:
+        with contextlib.suppress(IllegalPhaseTransition):
+            job = await store.transition(job.id, _P.ABORTED, end_time=utc_now())
+            await abort(job)
+    await results.delete(job.id)
+    if await store.delete(job.id):
+        await bus.publish(
+            PhaseEvent(job_id=job.id, owner=job.owner, phase=job.phase, at=utc_now(), deleted=True)
+        )

@@ -1,0 +1,62 @@
+"""What a worker type is: parameters it accepts and the coroutine that does the work."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
+from esap_graphql.services.basket import BasketService
+from esap_graphql.services.dataset_query import DatasetQueryService
+from esap_graphql.storage.result_files import ResultFiles
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobContext:
+    """What job code may use; built by the in-process runner and by arq workers alike."""
+
+    queries: DatasetQueryService
+    http: httpx.AsyncClient
+    results: ResultFiles
+    remote_timeout: float
+    """Seconds one call to a remote service (not the whole job) may take."""
+    remote_poll_interval: float
+    """Seconds between two looks at a remote asynchronous job."""
+    baskets: BasketService | None = None
+    """Users' baskets (for basket.export)."""
+
+
+class JobType(ABC):
+    """A worker type: subclass it, set ``name``, ``description`` and ``Parameters``, implement
+    ``run``, and add the class to ``JOB_TYPES`` in ``services/job_types/__init__.py``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Parameters: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The normalised parameters (JSON values); raise ``InvalidJobParameters``."""
+        try:
+            model = cls.Parameters.model_validate(dict(raw))
+        except ValidationError as exc:
+            problems = tuple(
+                f"{'.'.join(str(p) for p in err['loc']) or 'parameters'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise InvalidJobParameters(cls.name, problems) from exc
+        return model.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    @abstractmethod
+    async def run(self, job: Job, ctx: JobContext) -> list[JobResult]:
+        """Do the work; return the results written with ``ctx.results``.
+
+        Raise a ``JobFailure`` subclass (or let domain errors through) on failure. The task is
+        cancelled on abort and when the execution duration runs out: clean up remote state
+        in ``except asyncio.CancelledError`` / ``finally``, then re-raise.
+        """
