@@ -109,9 +109,63 @@ class Settings(BaseSettings):
     basket_max_record_bytes: int = Field(
         default=65_536, ge=2, description="Largest native record (as JSON, in bytes) an item keeps."
     )
-    basket_max_items: int = Field(
-        default=100_000, ge=1, description="Most items one basket holds."
+    basket_max_items: int = Field(default=100_000, ge=1, description="Most items one basket holds.")
+    job_execution_duration: int = Field(
+        default=600, ge=1, description="Seconds a job may run unless it asks for another limit."
     )
+    job_max_execution_duration: int = Field(
+        default=86_400, ge=1, description="Longest execution duration a job may ask for, seconds."
+    )
+    job_destruction_delay: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="Seconds after creation when a job and its results are deleted.",
+    )
+    job_max_unfinished: int = Field(
+        default=100, ge=1, description="Most jobs one user may have that have not ended."
+    )
+    job_results_dir: Path | None = Field(
+        default=None,
+        description="Directory of job result files, shared by gateways and workers. "
+        "Default: data_dir/results.",
+    )
+    job_concurrency: int = Field(
+        default=10,
+        ge=1,
+        description="Jobs one worker process (or the in-process runner) runs at once.",
+    )
+    job_max_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Times a job is started before a lost worker (killed, crashed) ends it "
+        "in ERROR.",
+    )
+    job_worker_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a worker counts as lost.",
+    )
+    job_maintenance_interval: float = Field(
+        default=3.0,
+        gt=0,
+        description="Seconds between heartbeats, lost-worker checks and destruction of old jobs.",
+    )
+    job_poll_delay: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds an idle arq worker waits before looking at the queue again when "
+        "nothing woke it (a new job wakes one idle worker at once through Redis).",
+    )
+    job_remote_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one call to a remote job service may take."
+    )
+    job_remote_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between first looks at a remote async TAP job."
+    )
+    redis_prefix: str = Field(
+        default="esap", description="Prefix of the Redis keys and channels of jobs and events."
+    )
+
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     def catalogue_path(self) -> Path:
@@ -119,6 +173,10 @@ class Settings(BaseSettings):
         if self.config is not None:
             return self.config
         return Path(str(resources.files("esap_graphql").joinpath(DEFAULT_CATALOGUE)))
+
+    def results_dir(self) -> Path:
+        """Where job results are written."""
+        return self.job_results_dir or self.data_dir / "results"
 
 
 class CatalogueError(ValueError):

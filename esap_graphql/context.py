@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
@@ -24,6 +25,7 @@ from esap_graphql.domain.users import User
 from esap_graphql.services.auth import Authenticator, LocalAuthenticator, OidcAuthenticator
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.job_runtime import JobRuntime, build_job_runtime
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
 from esap_graphql.storage.basket_store import BasketStore, SqlBasketStore
@@ -49,8 +51,17 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-def build_connectors(http: httpx.AsyncClient) -> dict[Protocol, Connector]:
-    """One connector per protocol, sharing the HTTP client."""
+def build_service_clients(settings: Settings) -> ServiceClients:
+    """One small connection pool per archive service (see ``ServiceClients``)."""
+    return ServiceClients(
+        timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
+        per_service=settings.per_service_concurrency,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def build_connectors(http: httpx.AsyncClient | ServiceClients) -> dict[Protocol, Connector]:
+    """One connector per protocol, sharing the HTTP clients."""
     return {
         Protocol.TAP: TapConnector(http=http),
         Protocol.SCS: ScsConnector(http=http),
@@ -79,11 +90,13 @@ class ProcessContext:
     settings: Settings
     catalogue: Catalogue
     http: httpx.AsyncClient
+    service_clients: ServiceClients
     engine: AsyncEngine
     queries: DatasetQueryService
     auth: Authenticator
     baskets: BasketService
     multi_queries: MultiQueryService
+    jobs: JobRuntime
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -99,11 +112,12 @@ class ProcessContext:
         """Build the context; tests pass in-memory connectors or a catalogue here."""
         catalogue = catalogue or load_catalogue(settings.catalogue_path())
         http = http or build_http_client(settings)
+        service_clients = build_service_clients(settings)
         engine = create_engine(database_url(settings.database_url, settings.data_dir))
         await migrate(engine)
         queries = DatasetQueryService(
             catalogue=catalogue,
-            connectors=connectors or build_connectors(http),
+            connectors=connectors or build_connectors(service_clients),
             limits=QueryLimits(
                 timeout=settings.query_timeout,
                 max_records=settings.max_records,
@@ -131,16 +145,22 @@ class ProcessContext:
             settings=settings,
             catalogue=catalogue,
             http=http,
+            service_clients=service_clients,
             engine=engine,
             queries=queries,
             auth=build_authenticator(settings, http),
             baskets=baskets,
             multi_queries=multi_queries,
+            jobs=await build_job_runtime(
+                settings, engine=engine, queries=queries, http=http, baskets=baskets
+            ),
         )
 
     async def aclose(self) -> None:
         """Release pools and connections."""
+        await self.jobs.aclose()
         await self.http.aclose()
+        await self.service_clients.aclose()
         await self.engine.dispose()
 
 

@@ -6,7 +6,14 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
@@ -18,6 +25,9 @@ from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 
 logger = logging.getLogger(__name__)
+
+# Distinct GraphQL documents whose parse and validation results are kept.
+_DOCUMENT_CACHE_SIZE = 256
 
 # Each feature contributes root types here; they are merged into one root each.
 QUERIES: tuple[type, ...] = (
@@ -74,7 +84,13 @@ def _should_mask(error: GraphQLError) -> bool:
 def build_schema(
     *, max_depth: int = 12, max_tokens: int = 5000, fast_lists: bool = True
 ) -> strawberry.Schema:
-    """The schema served by the gateway, with its size guards."""
+    """The schema served by the gateway, with its size guards.
+
+    Parsing and validating a document costs several milliseconds, as much as
+    a small archive query: both are cached per document text (bounded LRU).
+    The depth rule is built once, so that validation results can be reused.
+    """
+    depth_rule = create_validator(max_depth, None, None)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -82,8 +98,10 @@ def build_schema(
         types=list(ERROR_TYPES),
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
+            lambda: AddValidationRules([depth_rule]),
+            lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
             lambda: GatewayErrors(
                 should_mask_error=_should_mask, error_message="Internal server error."
             ),
