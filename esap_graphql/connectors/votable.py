@@ -10,7 +10,8 @@ import hashlib
 import io
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat, starmap
 from typing import Any
 
 import numpy as np
@@ -245,47 +246,43 @@ def table_to_records(
     else:
         columns = {name: _column_values(table[name][:nrows]) for name in names}
 
-    def mapped(record_field: str) -> list[Any]:
+    nothing: list[Any] = [None] * nrows
+
+    def mapped(record_field: str, convert: Callable[[Any], Any]) -> list[Any]:
+        # column by column: an unmapped field costs no call per row
         column = mapping.get(record_field)
-        return columns[column.name] if column is not None else [None] * nrows
+        return list(map(convert, columns[column.name])) if column is not None else nothing
 
-    ids = mapped("id")
-    titles = mapped("title")
-    targets = mapped("target")
-    ras = mapped("ra")
-    decs = mapped("dec")
-    fovs = mapped("fov")
-    dptypes = mapped("dataproduct_type")
-    calibs = mapped("calibration_level")
-    collections = mapped("collection")
-    sizes = mapped("size_bytes")
+    ids = [
+        value or _fallback_id(names, columns, i) for i, value in enumerate(mapped("id", _as_str))
+    ]
     size_factor = _byte_factor(mapping["size_bytes"]) if "size_bytes" in mapping else 1.0
-    urls = mapped("access_url")
-    formats = mapped("access_format")
-    thumbs = mapped("thumbnail_url")
-
-    records = []
-    for i in range(nrows):
-        size = _as_float(sizes[i])
-        records.append(
-            Record(
-                id=_as_str(ids[i]) or _fallback_id(names, columns, i),
-                title=_as_str(titles[i]),
-                target=_as_str(targets[i]),
-                ra=_as_float(ras[i]),
-                dec=_as_float(decs[i]),
-                fov=_as_float(fovs[i]),
-                dataproduct_type=_as_str(dptypes[i]),
-                calibration_level=_as_int(calibs[i]),
-                collection=_as_str(collections[i]),
-                size_bytes=round(size * size_factor) if size is not None else None,
-                access_url=_as_str(urls[i]),
-                access_format=_as_str(formats[i]),
-                thumbnail_url=_as_str(thumbs[i]),
-                fields=NativeRow(columns, i),
-            )
+    sizes = [
+        round(size * size_factor) if size is not None else None
+        for size in mapped("size_bytes", _as_float)
+    ]
+    return tuple(
+        starmap(
+            Record,
+            zip(  # positional, in Record's field order
+                ids,
+                mapped("title", _as_str),
+                mapped("target", _as_str),
+                mapped("ra", _as_float),
+                mapped("dec", _as_float),
+                mapped("fov", _as_float),
+                mapped("dataproduct_type", _as_str),
+                mapped("calibration_level", _as_int),
+                mapped("collection", _as_str),
+                sizes,
+                mapped("access_url", _as_str),
+                mapped("access_format", _as_str),
+                mapped("thumbnail_url", _as_str),
+                map(NativeRow, repeat(columns, nrows), range(nrows)),
+                strict=True,
+            ),
         )
-    return tuple(records)
+    )
 
 
 def _read_binary(
@@ -320,11 +317,13 @@ def votable_to_result(
     results_class: type[DALResults] = DALResults,
 ) -> ResultSet:
     """Bytes of a VOTable answer to a ``ResultSet`` (CPU-bound: run it off the event loop)."""
-    read = _read_binary(content, url=url, results_class=results_class)
-    if read is None:
+    table: ResultTable | DecodedTable
+    fast = _read_binary(content, url=url, results_class=results_class)
+    if fast is not None:
+        table, columns, overflow = fast
+    else:
         votable = parse_votable(content, url=url)
-        read = check_results(votable, url=url, results_class=results_class)
-    table, columns, overflow = read
+        table, columns, overflow = check_results(votable, url=url, results_class=results_class)
     records = table_to_records(table, field_map, limit=limit)
     return ResultSet(
         records=records,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from esap_graphql.domain.archives import FieldType, Protocol, QueryField
 
 DATAPRODUCT_TYPES: tuple[str, ...] = (
@@ -83,19 +85,8 @@ def default_query_fields(
     product type. A fixed collection is not offered as a choice.
     """
     if protocol is Protocol.SCS:
-        return (
-            _RA,
-            _DEC,
-            QueryField(
-                name=_RADIUS.name,
-                label=_RADIUS.label,
-                type=_RADIUS.type,
-                unit=_RADIUS.unit,
-                default=_RADIUS.default,
-                description=_RADIUS.description,
-                required=True,
-            ),
-        )
+        # a cone search cannot run without its whole cone
+        return tuple(replace(f, required=True) for f in (_RA, _DEC, _RADIUS))
     cone: tuple[QueryField, ...] = (_RA, _DEC, _RADIUS)
     if protocol is Protocol.TAP and not obscore:
         return cone

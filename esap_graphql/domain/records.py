@@ -55,6 +55,30 @@ class Record:
     fields: Mapping[str, Any] = field(default_factory=lambda: _NO_FIELDS)
 
 
+def native_rows(records: Sequence[Record], names: Sequence[str]) -> list[list[Any]]:
+    """The native values of ``records`` as rows, in ``names`` order (None where absent).
+
+    A page of records read from one answer is a run of one set of columns:
+    it is transposed in one step rather than looked up cell by cell.
+    """
+    count = len(records)
+    if count and type(first := records[0].fields) is NativeRow:
+        columns, start = first._columns, first._index
+        contiguous = all(
+            type(row := record.fields) is NativeRow
+            and row._columns is columns
+            and row._index == index
+            for index, record in enumerate(records, start)
+        )
+        if contiguous and names:
+            picked = [
+                columns[name][start : start + count] if name in columns else [None] * count
+                for name in names
+            ]
+            return [list(row) for row in zip(*picked, strict=True)]
+    return [[record.fields.get(name) for name in names] for record in records]
+
+
 #: The Record attributes a dataset's ``fields`` mapping may point at native columns.
 RECORD_FIELDS: tuple[str, ...] = (
     "id",

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from esap_graphql.domain.query import validate_page
-from esap_graphql.domain.records import Record
+from esap_graphql.domain.records import Record, native_rows
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
@@ -188,9 +188,7 @@ class QueryResult:
             JSON,
             {
                 "columns": names,
-                "rows": [
-                    [r.fields.get(n) for n in names] for r in self._page_rows(info, page, page_size)
-                ],
+                "rows": native_rows(self._page_rows(info, page, page_size), names),
             },
         )
 
