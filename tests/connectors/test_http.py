@@ -1,0 +1,115 @@
+"""HTTP failures become the right ArchiveError, with the archive's own words where it gave any."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from esap_graphql.connectors.http import fetch
+from esap_graphql.domain.errors import (
+    ArchiveFailure,
+    ArchiveTimeout,
+    ArchiveUnreachable,
+    MalformedResponse,
+)
+from tests.support import DATA
+
+URL = "http://archive.test/tap/sync"
+VOTABLES = DATA / "votables"
+
+
+def client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def test_success_returns_the_body_and_sends_the_parameters() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"<VOTABLE/>")
+
+    async with client(handler) as http:
+        body = await fetch(http, "POST", URL, data={"QUERY": "SELECT 1"}, timeout=5)
+    assert body == b"<VOTABLE/>"
+    assert seen[0].method == "POST"
+    assert seen[0].content == b"QUERY=SELECT+1"
+
+
+async def test_votable_error_document_gives_the_archives_message() -> None:
+    error = (VOTABLES / "tap-error.xml").read_bytes()
+    async with client(lambda r: httpx.Response(400, content=error)) as http:
+        with pytest.raises(ArchiveFailure) as caught:
+            await fetch(http, "POST", URL, timeout=5)
+    assert caught.value.status == 400
+    assert caught.value.url == URL
+    assert caught.value.message == (
+        f"archive at {URL} reported an error: HTTP 400: "
+        "Field query: Could not locate table 'ivoa.nosuchtable'"
+    )
+
+
+async def test_html_error_page_gives_its_words_not_its_markup() -> None:
+    page = (VOTABLES / "html-error.html").read_bytes()
+    async with client(lambda r: httpx.Response(404, content=page)) as http:
+        with pytest.raises(ArchiveFailure) as caught:
+            await fetch(http, "GET", URL, timeout=5)
+    assert caught.value.status == 404
+    assert "ESAP test archive -- Not Found (404)" in caught.value.reason
+    assert "<" not in caught.value.reason
+    assert "script" not in caught.value.reason
+    assert len(caught.value.reason) <= 300
+
+
+async def test_empty_error_body() -> None:
+    async with client(lambda r: httpx.Response(502)) as http:
+        with pytest.raises(ArchiveFailure, match="HTTP 502: no explanation given"):
+            await fetch(http, "GET", URL, timeout=5)
+
+
+async def test_connection_refused_is_unreachable() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    async with client(refuse) as http:
+        with pytest.raises(ArchiveUnreachable, match="Connection refused") as caught:
+            await fetch(http, "GET", URL, timeout=5)
+    assert caught.value.url == URL
+
+
+async def test_read_timeout_is_a_timeout() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    async with client(slow) as http:
+        with pytest.raises(ArchiveTimeout) as caught:
+            await fetch(http, "GET", URL, timeout=1.5)
+    assert caught.value.seconds == 1.5
+
+
+async def test_too_large_answer_is_refused() -> None:
+    async with client(lambda r: httpx.Response(200, content=b"x" * 2000)) as http:
+        with pytest.raises(MalformedResponse, match="exceeds 1000"):
+            await fetch(http, "GET", URL, timeout=5, max_bytes=1000)
+
+
+async def test_too_large_announced_length_is_refused_before_reading() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-length": "5000"}, content=b"x" * 5000)
+
+    async with client(handler) as http:
+        with pytest.raises(MalformedResponse, match="answer of 5000 bytes exceeds 1000"):
+            await fetch(http, "GET", URL, timeout=5, max_bytes=1000)
+
+
+async def test_too_many_redirects_is_a_failure() -> None:
+    def loop(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": URL})
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(loop), follow_redirects=True, max_redirects=3
+    ) as http:
+        with pytest.raises(ArchiveFailure, match="too many redirects"):
+            await fetch(http, "GET", URL, timeout=5)
