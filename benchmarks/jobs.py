@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,18 +27,13 @@ from typing import Any
 
 import httpx
 import redis
+from gateway_process import free_port, running_gateway
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/10"
 CREATE = 'mutation { createJob(type: "test.sleep", run: true) { ... on Job { id } } }'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,48 +61,32 @@ async def worker_count(env: dict[str, str]) -> int:
 def processes(env: dict[str, str], workers: int, port: int, logs: Path) -> Iterator[str]:
     """The gateway and ``workers`` worker processes; yields the gateway URL when all are up."""
     started: list[subprocess.Popen[bytes]] = []
-    try:
-        gateway_log = (logs / "gateway.log").open("wb")
-        started.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)],
-                env=env,
-                stdout=gateway_log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gateway did not start; see " + str(logs))
-            time.sleep(0.1)
-        for i in range(workers):
-            log = logs / f"worker-{i}.log"
-            started.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "esap_graphql", "worker"],
-                    env=env,
-                    stdout=log.open("wb"),
-                    stderr=subprocess.STDOUT,
+    with running_gateway(env=env, log=logs / "gateway.log", port=port) as base:
+        try:
+            deadline = time.monotonic() + 60
+            for i in range(workers):
+                log = logs / f"worker-{i}.log"
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "esap_graphql", "worker"],
+                        env=env,
+                        stdout=log.open("wb"),
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
-            while asyncio.run(worker_count(env)) < i + 1:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"worker {i} did not start; see {log}")
-                time.sleep(0.05)
-        yield base
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+                while asyncio.run(worker_count(env)) < i + 1:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"worker {i} did not start; see {log}")
+                    time.sleep(0.05)
+            yield base
+        finally:
+            for process in started:
+                process.terminate()
+            for process in started:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 @contextlib.asynccontextmanager

@@ -16,9 +16,7 @@ and a repeated multi-query answered from the gateway's cache.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,9 @@ import pyvo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import DachsProxy, Fault, free_port, serve_in_thread  # noqa: E402
+from gateway_process import running_gateway  # noqa: E402
+
+from tests.servers import DachsProxy, Fault, serve_in_thread  # noqa: E402
 
 QUERY = """query($d: [ID!], $r: Float) {
   multiQuery(datasets: $d, params: {ra: 200, dec: 50, radius: $r}, pageSize: 20) {
@@ -68,34 +68,6 @@ def timed(func: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def start_gateway(config: Path, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "ESAP_DATA_DIR": str(data_dir), "ESAP_CACHE_TTL": "300"}
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/esap-graphql"),
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the gateway did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.3)
@@ -127,8 +99,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "catalogue.yaml"
                 path.write_text(catalogue(proxy_url, n), encoding="utf-8")
-                gateway, url = start_gateway(path, Path(tmp) / "data")
-                try:
+                gateway_env = {"ESAP_DATA_DIR": str(Path(tmp) / "data"), "ESAP_CACHE_TTL": "300"}
+                with running_gateway(config=path, env=gateway_env) as url:
                     ids = [f"ds-{i}" for i in range(n)]
                     cold: list[float] = []
                     warm: list[float] = []
@@ -148,9 +120,6 @@ def main() -> None:
                             assert all(
                                 r["fromCache"] for r in body["data"]["multiQuery"]["results"]
                             )
-                finally:
-                    gateway.terminate()
-                    gateway.wait(timeout=30)
             started = time.perf_counter()
             for i in range(n):
                 pyvo.dal.TAPService(f"{proxy_url}/a{i}/tap").run_sync(adql(2.0), maxrec=10000)

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from esap_graphql.config import Settings
@@ -24,6 +25,7 @@ from esap_graphql.domain.users import LOCAL_USER, User
 from esap_graphql.export_routes import export_basket
 from esap_graphql.graphiql import STATIC_DIR, STATIC_PATH, graphiql_page
 from esap_graphql.http_auth import USER_STATE_KEY, authenticate
+from esap_graphql.json_encoding import dumps, dumps_str
 from esap_graphql.schema import build_schema
 from esap_graphql.services.auth import (
     AuthenticationError,
@@ -56,6 +58,24 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             keep_alive_interval=15,
         )
         self.process = process
+
+    def encode_json(self, data: object) -> str:
+        # text, not bytes: strawberry sends bytes over a websocket as binary frames,
+        # which graphql-transport-ws clients do not read
+        return dumps_str(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The JSON answer to an HTTP request, encoded once, straight to bytes."""
+        response = Response(dumps(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page, with its assets served by the app rather than a CDN."""

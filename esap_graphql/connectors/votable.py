@@ -208,6 +208,22 @@ def _as_int(value: Any) -> int | None:
     return int(number) if number is not None else None
 
 
+# Whole columns at once: the common value (a non-empty str, a finite float) is
+# taken as it is, without a call per value.
+
+
+def _strs(values: Sequence[Any]) -> list[str | None]:
+    return [v if type(v) is str and v else _as_str(v) for v in values]
+
+
+def _floats(values: Sequence[Any]) -> list[float | None]:
+    return [v if type(v) is float and v - v == 0.0 else _as_float(v) for v in values]
+
+
+def _ints(values: Sequence[Any]) -> list[int | None]:
+    return [_as_int(v) for v in values]
+
+
 def _fallback_id(names: Sequence[str], columns: Mapping[str, list[Any]], index: int) -> str:
     """A stable id for records whose table has no identifier column."""
     digest = hashlib.sha1(usedforsecurity=False)
@@ -248,36 +264,34 @@ def table_to_records(
 
     nothing: list[Any] = [None] * nrows
 
-    def mapped(record_field: str, convert: Callable[[Any], Any]) -> list[Any]:
+    def mapped(record_field: str, convert: Callable[[Sequence[Any]], list[Any]]) -> list[Any]:
         # column by column: an unmapped field costs no call per row
         column = mapping.get(record_field)
-        return list(map(convert, columns[column.name])) if column is not None else nothing
+        return convert(columns[column.name]) if column is not None else nothing
 
-    ids = [
-        value or _fallback_id(names, columns, i) for i, value in enumerate(mapped("id", _as_str))
-    ]
+    ids = [value or _fallback_id(names, columns, i) for i, value in enumerate(mapped("id", _strs))]
     size_factor = _byte_factor(mapping["size_bytes"]) if "size_bytes" in mapping else 1.0
     sizes = [
         round(size * size_factor) if size is not None else None
-        for size in mapped("size_bytes", _as_float)
+        for size in mapped("size_bytes", _floats)
     ]
     return tuple(
         starmap(
             Record,
             zip(  # positional, in Record's field order
                 ids,
-                mapped("title", _as_str),
-                mapped("target", _as_str),
-                mapped("ra", _as_float),
-                mapped("dec", _as_float),
-                mapped("fov", _as_float),
-                mapped("dataproduct_type", _as_str),
-                mapped("calibration_level", _as_int),
-                mapped("collection", _as_str),
+                mapped("title", _strs),
+                mapped("target", _strs),
+                mapped("ra", _floats),
+                mapped("dec", _floats),
+                mapped("fov", _floats),
+                mapped("dataproduct_type", _strs),
+                mapped("calibration_level", _ints),
+                mapped("collection", _strs),
                 sizes,
-                mapped("access_url", _as_str),
-                mapped("access_format", _as_str),
-                mapped("thumbnail_url", _as_str),
+                mapped("access_url", _strs),
+                mapped("access_format", _strs),
+                mapped("thumbnail_url", _strs),
                 map(NativeRow, repeat(columns, nrows), range(nrows)),
                 strict=True,
             ),

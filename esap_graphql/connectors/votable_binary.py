@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 import struct
 from collections.abc import Sequence
@@ -41,25 +42,31 @@ class SplitAnswer:
 
 def split_binary_stream(content: bytes) -> SplitAnswer | None:
     """The metadata document and the decoded BINARY stream, or None if this is another shape."""
-    # plain byte scans: a regex over a megabyte of base64 costs milliseconds
-    if content.count(b"<TABLE") - content.count(b"<TABLEDATA") != 1:
-        return None
+    # Plain byte scans, and only outside the stream: base64 holds no "<", so the
+    # first one after the stream opens is where it closes (a memchr, not a search
+    # through a megabyte).
     start = content.find(b"<STREAM")
-    if start == -1 or content.find(b"<STREAM", start + 1) != -1:
+    if start == -1:
         return None
-    if not content[:start].rstrip().endswith(b"<BINARY>"):
+    head = content[:start]
+    if not head.rstrip().endswith(b"<BINARY>"):
         return None  # BINARY2, TABLEDATA with a stray tag, or a namespace prefix
     opening = _STREAM_OPEN.match(content, start)
     if opening is None:
         return None
-    stop = content.find(b"</STREAM>", opening.end())
-    if stop == -1:
+    stop = content.find(b"<", opening.end())
+    if stop == -1 or not content.startswith(b"</STREAM>", stop):
+        return None
+    tail = content[stop:]
+    tables = head.count(b"<TABLE") - head.count(b"<TABLEDATA")
+    tables += tail.count(b"<TABLE") - tail.count(b"<TABLEDATA")
+    if tables != 1 or b"<STREAM" in tail:
         return None
     try:
         rows = base64.b64decode(content[opening.end() : stop])
     except (binascii.Error, ValueError):
         return None
-    return SplitAnswer(content[: opening.end()] + content[stop:], rows)
+    return SplitAnswer(content[: opening.end()] + tail, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +194,10 @@ def _decode_text(values: list[bytes], datatype: str, *, fixed: bool) -> list[str
         if datatype == "char":
             decoded = [v.decode("ascii") for v in values]
         else:
-            decoded = [v.decode("utf_16_be") for v in values]
+            # the codec itself, final=True: bytes.decode's lookup through the codec
+            # registry cost as much as the decoding
+            utf_16 = codecs.utf_16_be_decode
+            decoded = [utf_16(v, "strict", True)[0] for v in values]
     except UnicodeDecodeError:
         return None  # astropy refuses such text: let it give its own error
     if fixed:  # fixed-width text ends at its first NUL, as astropy reads it

@@ -31,6 +31,16 @@ class NativeRow(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._columns)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a plain dict, in one pass (``dict(row)`` looks each key up twice)."""
+        index = self._index
+        return {name: values[index] for name, values in self._columns.items()}
+
+
+def fields_dict(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's native columns as a plain dict."""
+    return fields.to_dict() if type(fields) is NativeRow else dict(fields)
+
 
 _NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 

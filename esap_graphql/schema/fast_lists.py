@@ -12,6 +12,7 @@ path, so results and errors are exactly what they would have been.
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,8 +30,16 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 _BACKREF = "strawberry-definition"
 _FALLBACK = object()
 
+# The built-in scalars (the spec reserves their names) and the Python type each
+# passes through unchanged: a value of exactly that type (a finite float, an int
+# within 32 bits) is its own serialisation, so the serialiser is not called.
+_PASS_THROUGH: dict[str, type] = {"String": str, "ID": str, "Float": float, "Int": int}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
 Getter = Callable[[Any], Any]
-Step = tuple[str, Getter, Callable[[Any], Any], bool]
+# response name, how to read the value, the type that passes through (or None),
+# the serialiser, whether null is an error
+Step = tuple[str, Getter, type | None, Callable[[Any], Any], bool]
 
 
 def _constant(value: str) -> Getter:
@@ -44,8 +53,7 @@ def _getter(field_def: Any) -> Getter | None:
         return None
     resolver = strawberry_field.base_resolver
     if resolver is None:
-        name = strawberry_field.python_name
-        return lambda item: getattr(item, name)
+        return operator.attrgetter(strawberry_field.python_name)
     func = resolver.wrapped_func
     if resolver.is_async or len(inspect.signature(func).parameters) != 1:
         return None
@@ -83,7 +91,7 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             field_name = node.name.value
             if field_name == "__typename":
-                plan.append((response_name, _constant(item_type.name), str, False))
+                plan.append((response_name, _constant(item_type.name), str, str, False))
                 continue
             field_def = item_type.fields.get(field_name)
             if field_def is None:
@@ -96,7 +104,9 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             getter = _getter(field_def)
             if getter is None:
                 return None
-            plan.append((response_name, getter, named.serialize, non_null))
+            plan.append(
+                (response_name, getter, _PASS_THROUGH.get(named.name), named.serialize, non_null)
+            )
         return plan
 
     def _complete_plain_objects(
@@ -124,15 +134,22 @@ def _complete_item(item: Any, plan: Iterable[Step]) -> dict[str, Any]:
     if item is None:
         raise _NeedsFullPath
     completed: dict[str, Any] = {}
-    for response_name, getter, serialize, non_null in plan:
+    for response_name, getter, passes, serialize, non_null in plan:
         value = getter(item)
-        if value is None:
+        kind = type(value)
+        if kind is passes and (
+            kind is str
+            or (kind is float and value - value == 0.0)  # not NaN, not infinite
+            or (kind is int and _INT_MIN <= value <= _INT_MAX)
+        ):
+            completed[response_name] = value
+        elif value is None:
             if non_null:
                 raise _NeedsFullPath
             completed[response_name] = None
-            continue
-        try:
-            completed[response_name] = serialize(value)
-        except Exception as exc:
-            raise _NeedsFullPath from exc
+        else:
+            try:
+                completed[response_name] = serialize(value)
+            except Exception as exc:
+                raise _NeedsFullPath from exc
     return completed

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from esap_graphql.domain.query import validate_page
-from esap_graphql.domain.records import Record, native_rows
+from esap_graphql.domain.records import Record, fields_dict, native_rows
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
@@ -84,7 +84,7 @@ class RecordType:
 
     @strawberry.field(description="Every native column of the record, by column name.")
     def fields(self) -> JSON:
-        return cast(JSON, dict(self.fields))
+        return cast(JSON, fields_dict(self.fields))
 
 
 @strawberry.enum(description="How a dataset query ended.")

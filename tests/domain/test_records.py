@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from esap_graphql.domain.records import NativeRow, Record, native_rows
+from esap_graphql.domain.records import NativeRow, Record, fields_dict, native_rows
 from tests.support import make_records
 
 
@@ -57,3 +57,12 @@ def test_native_rows_of_mixed_answers_equal_cell_by_cell() -> None:
 def test_native_rows_without_native_columns() -> None:
     records = (Record(id="x"), Record(id="y"))
     assert native_rows(records, ["id"]) == [[None], [None]]
+
+
+def test_fields_dict_reads_one_row_in_column_order() -> None:
+    columns = {"b": [1, 2], "a": ["x", None]}
+    row = NativeRow(columns, 1)
+    assert fields_dict(row) == {"b": 2, "a": None}
+    assert list(fields_dict(row)) == ["b", "a"]
+    assert fields_dict(row) == dict(row)
+    assert fields_dict({"k": 1}) == {"k": 1}

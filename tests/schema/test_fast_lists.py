@@ -25,6 +25,7 @@ archives:
     datasets:
       - {id: many, name: Many, protocol: scs, access_url: "http://many.test/scs"}
       - {id: odd, name: Odd, protocol: scs, access_url: "http://odd.test/scs"}
+      - {id: edge, name: Edge, protocol: scs, access_url: "http://edge.test/scs"}
 """,
     source="test",
 )
@@ -39,14 +40,36 @@ def odd_records() -> tuple[Record, ...]:
     )
 
 
+def edge_records() -> tuple[Record, ...]:
+    """Values of the right Python type that GraphQL still refuses or converts."""
+    return (
+        Record(id="inf", ra=float("inf"), dec=float("-inf"), fov=float("nan")),
+        Record(id="big", calibration_level=2**40, size_bytes=2**70),
+        Record(id="types", title=7, target=True, ra=3, dec=True),  # type: ignore[arg-type]
+        Record(id="fine", ra=1.25, calibration_level=-(2**31), title="ok"),
+    )
+
+
 @pytest.fixture
 async def process(tmp_path: Path) -> AsyncIterator[ProcessContext]:
-    connector = InMemoryConnector(records={"many": make_records(50), "odd": odd_records()})
+    connector = InMemoryConnector(
+        records={"many": make_records(50), "odd": odd_records(), "edge": edge_records()}
+    )
     ctx = await ProcessContext.create(
         Settings(data_dir=tmp_path), catalogue=CATALOGUE, connectors={Protocol.SCS: connector}
     )
     yield ctx
     await ctx.aclose()
+
+
+def request_context(process: ProcessContext) -> RequestContext:
+    return RequestContext(
+        process=process,
+        request=None,  # type: ignore[arg-type]
+        response=None,
+        user=LOCAL_USER,
+        loaders=Loaders(process.queries),
+    )
 
 
 DOCUMENTS = [
@@ -61,7 +84,7 @@ DOCUMENTS = [
 
 
 @pytest.mark.parametrize("selection", DOCUMENTS)
-@pytest.mark.parametrize("dataset", ["many", "odd"])
+@pytest.mark.parametrize("dataset", ["many", "odd", "edge"])
 async def test_fast_and_standard_execution_agree(
     process: ProcessContext, selection: str, dataset: str
 ) -> None:
@@ -72,21 +95,51 @@ async def test_fast_and_standard_execution_agree(
     )
     answers = []
     for fast in (True, False):
-        context = RequestContext(
-            process=process,
-            request=None,  # type: ignore[arg-type]
-            response=None,
-            user=LOCAL_USER,
-            loaders=Loaders(process.queries),
+        result = await build_schema(fast_lists=fast).execute(
+            document, context_value=request_context(process)
         )
-        result = await build_schema(fast_lists=fast).execute(document, context_value=context)
         errors = [(e.message, e.path) for e in result.errors or []]
         answers.append((result.data, errors))
     assert answers[0] == answers[1]
     data, errors = answers[0]
     assert data is not None
-    if dataset == "odd" and "page: 2" not in body:
+    if dataset == "edge":
+        pass  # which values GraphQL refuses: test_values_graphql_refuses_take_the_full_path
+    elif dataset == "odd" and "page: 2" not in body:
         # the record without an id breaks Record.id's non-null contract in both paths
         assert [path[-2:] for _, path in errors] in ([[2, "id"]], [[2, "i"]])
     else:
         assert errors == []
+
+
+async def test_values_graphql_refuses_take_the_full_path(process: ProcessContext) -> None:
+    document = (
+        '{ dataset(id: "edge") { query(params: {ra: 1, dec: 1, radius: 1}) '
+        "{ rows { id ra dec fov calibrationLevel sizeBytes title target } } } }"
+    )
+    result = await build_schema().execute(document, context_value=request_context(process))
+    refused = sorted(tuple(e.path[-2:]) for e in result.errors or [])
+    # NaN and infinities are no Float, 2**40 is no 32-bit Int
+    assert refused == [(0, "dec"), (0, "fov"), (0, "ra"), (1, "calibrationLevel")]
+    assert result.data is not None
+    rows = result.data["dataset"]["query"]["rows"]
+    # the fields are nullable: each refused value is null, its row stays
+    assert (rows[0]["id"], rows[0]["ra"], rows[0]["dec"], rows[0]["fov"]) == (
+        "inf",
+        None,
+        None,
+        None,
+    )
+    assert (rows[1]["calibrationLevel"], rows[1]["sizeBytes"]) == (None, float(2**70))
+    assert rows[2] == {
+        "id": "types",
+        "ra": 3.0,
+        "dec": 1.0,
+        "fov": None,
+        "calibrationLevel": None,
+        "sizeBytes": None,
+        "title": "7",
+        "target": "true",
+    }
+    assert rows[3]["ra"] == 1.25
+    assert rows[3]["calibrationLevel"] == -(2**31)

@@ -1,0 +1,69 @@
+"""The gateway as its own `esap-graphql serve` process, as the benchmarks run it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_gateway(
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] = {},
+    log: Path | None = None,
+    port: int | None = None,
+    startup_timeout: float = 60,
+) -> Iterator[str]:
+    """Start the gateway, wait until /health answers, yield its URL, stop it on exit.
+
+    ``env`` is added to this process's environment; ``log`` receives its output
+    (discarded otherwise).
+    """
+    port = port or free_port()
+    command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
+    if config is not None:
+        command += ["--config", str(config)]
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the gateway did not start (log: {log})")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
