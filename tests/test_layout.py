@@ -7,9 +7,13 @@ import queue
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "esap_graphql"
@@ -33,6 +37,32 @@ def test_import_queue_from_the_repo_root_is_the_stdlib() -> None:
         check=True,
     )
     assert Path(result.stdout.strip()).resolve().parent == STDLIB
+
+
+def test_import_queue_under_uvicorn_from_the_repo_root_is_the_stdlib() -> None:
+    # the uvicorn command puts its --app-dir (default: the current directory) first on sys.path
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.uvicorn_queue_probe:app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1].decode()
+                assert time.monotonic() < deadline, "uvicorn did not start"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert Path(answer["queue"]).resolve().parent == STDLIB
+    assert answer["simple"] is True
 
 
 def imported_modules(path: Path) -> set[str]:
