@@ -57,6 +57,7 @@ def build_service_clients(settings: Settings) -> ServiceClients:
         timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
         per_service=settings.per_service_concurrency,
         headers={"User-Agent": USER_AGENT},
+        ssl_context=httpx.create_ssl_context(),
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from esap_graphql.cli import main
+from esap_graphql.cli import configure_logging, main
 from tests.support import DACHS_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,3 +92,16 @@ def test_unknown_command_exits_with_usage(capsys: pytest.CaptureFixture[str]) ->
         main(["frobnicate"])
     assert caught.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_httpx_logs_each_request_only_when_debugging() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    try:
+        configure_logging("INFO")
+        assert httpx_logger.level == logging.WARNING
+        assert logging.getLogger("httpcore").level == logging.WARNING
+        configure_logging("debug")
+        assert httpx_logger.level == logging.NOTSET
+    finally:
+        httpx_logger.setLevel(logging.NOTSET)
+        logging.getLogger("httpcore").setLevel(logging.NOTSET)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from esap_graphql.connectors.http import fetch
+from esap_graphql.connectors.http import ServiceClients, fetch
 from esap_graphql.domain.errors import (
     ArchiveFailure,
     ArchiveTimeout,
@@ -113,3 +113,15 @@ async def test_too_many_redirects_is_a_failure() -> None:
     ) as http:
         with pytest.raises(ArchiveFailure, match="too many redirects"):
             await fetch(http, "GET", URL, timeout=5)
+
+
+async def test_service_pools_share_one_tls_context() -> None:
+    clients = ServiceClients(timeout=httpx.Timeout(5), per_service=2)
+    try:
+        first, second = clients.for_service("https://a.test"), clients.for_service("https://b.test")
+        assert first is not second
+        assert clients.for_service("https://a.test") is first
+        contexts = {id(c._transport._pool._ssl_context) for c in (first, second)}  # type: ignore[attr-defined]
+        assert len(contexts) == 1
+    finally:
+        await clients.aclose()

@@ -6,9 +6,13 @@ tests/data/votables/README.md); sia1-ucd1.xml and mapping.xml are written by han
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from astropy.io.votable import parse as astropy_parse
+from astropy.io.votable.exceptions import E16
+from astropy.io.votable.tree import CooSys
 from pyvo.dal.query import DALResults
 from pyvo.dal.scs import SCSResults
 from pyvo.dal.sia import SIAResults
@@ -306,3 +310,15 @@ def test_table_to_records_limit_is_applied_before_mapping() -> None:
     records = table_to_records(table, {}, limit=2)
     assert len(records) == 2
     assert len(table_to_records(table, {})) == 20
+
+
+def test_reference_frames_are_read_once_and_still_checked() -> None:
+    assert isinstance(CooSys._reference_frames, frozenset)
+    assert {"ICRS", "FK5"} <= CooSys._reference_frames
+    document = (
+        b'<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+        b'<RESOURCE><COOSYS ID="c" system="NOT-A-FRAME"/><TABLE><FIELD name="x" datatype="int"/>'
+        b"</TABLE></RESOURCE></VOTABLE>"
+    )
+    with pytest.warns(E16):
+        astropy_parse(io.BytesIO(document), verify="warn")
