@@ -36,6 +36,12 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 CREATE = 'mutation { createJob(type: "test.sleep", run: true) { ... on Job { id } } }'
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -58,8 +64,11 @@ async def worker_count(env: dict[str, str]) -> int:
 
 
 @contextlib.contextmanager
-def processes(env: dict[str, str], workers: int, port: int, logs: Path) -> Iterator[str]:
-    """The gateway and ``workers`` worker processes; yields the gateway URL when all are up."""
+def processes(
+    env: dict[str, str], workers: int, port: int, logs: Path
+) -> Iterator[tuple[str, list[int]]]:
+    """The gateway and ``workers`` worker processes; yields the gateway URL and the workers'
+    process ids when all are up."""
     started: list[subprocess.Popen[bytes]] = []
     with running_gateway(env=env, log=logs / "gateway.log", port=port) as base:
         try:
@@ -78,7 +87,7 @@ def processes(env: dict[str, str], workers: int, port: int, logs: Path) -> Itera
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"worker {i} did not start; see {log}")
                     time.sleep(0.05)
-            yield base
+            yield base, [process.pid for process in started]
         finally:
             for process in started:
                 process.terminate()
@@ -182,9 +191,12 @@ async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
         return jobs / (last - started)
 
 
-async def worker_throughput(env: dict[str, str], jobs: int, concurrency: int = 64) -> float:
+async def worker_throughput(
+    env: dict[str, str], jobs: int, worker_pids: list[int], concurrency: int = 64
+) -> tuple[float, float, float]:
     """Jobs per second the workers get through when jobs are submitted straight to the job
-    service (this process acting as the gateway, without HTTP and GraphQL in the way)."""
+    service (this process acting as the gateway, without HTTP and GraphQL in the way), and
+    the CPU milliseconds per job of this process and of all the workers meanwhile."""
     from esap_graphql.config import Settings
     from esap_graphql.context import ProcessContext
     from esap_graphql.domain.users import LOCAL_USER
@@ -207,6 +219,7 @@ async def worker_throughput(env: dict[str, str], jobs: int, concurrency: int = 6
                     await service.create(LOCAL_USER, "test.sleep", {}, run=True)
 
             started = time.perf_counter()
+            cpu_before = time.process_time(), sum(map(cpu_seconds, worker_pids))
             creator = asyncio.gather(*(one() for _ in range(jobs)))
             done = 0
             async for event in subscription:
@@ -215,10 +228,12 @@ async def worker_throughput(env: dict[str, str], jobs: int, concurrency: int = 6
                     if done == jobs:
                         break
             elapsed = time.perf_counter() - started
+            submitter = (time.process_time() - cpu_before[0]) * 1000 / jobs
+            workers = (sum(map(cpu_seconds, worker_pids)) - cpu_before[1]) * 1000 / jobs
             await creator
     finally:
         await process.aclose()
-    return jobs / elapsed
+    return jobs / elapsed, submitter, workers
 
 
 def run(args: argparse.Namespace) -> None:
@@ -240,10 +255,12 @@ def run(args: argparse.Namespace) -> None:
             )
             if args.database_url:
                 env["ESAP_DATABASE_URL"] = args.database_url
-            with processes(env, workers, free_port(), Path(tmp)) as base:
+            with processes(env, workers, free_port(), Path(tmp)) as (base, worker_pids):
                 executing, completed = asyncio.run(latency(base, args.jobs))
                 rate = asyncio.run(throughput(base, args.jobs))
-                direct = asyncio.run(worker_throughput(env, args.jobs))
+                direct, submitter_cpu, workers_cpu = asyncio.run(
+                    worker_throughput(env, args.jobs, worker_pids)
+                )
             for pattern in (f"{prefix}*", "arq:*"):
                 for key in client.scan_iter(pattern):
                     client.delete(key)
@@ -251,7 +268,8 @@ def run(args: argparse.Namespace) -> None:
             f"workers={workers}  createJob->EXECUTING p50 {statistics.median(executing):.1f} ms "
             f"p99 {percentile(executing, 99):.1f} ms | end->COMPLETED p50 "
             f"{statistics.median(completed):.1f} ms p99 {percentile(completed, 99):.1f} ms | "
-            f"{rate:.0f} jobs/s through GraphQL, {direct:.0f} jobs/s submitted to the service"
+            f"{rate:.0f} jobs/s through GraphQL, {direct:.0f} jobs/s submitted to the service "
+            f"(CPU per job: submitter {submitter_cpu:.1f} ms, workers {workers_cpu:.1f} ms)"
         )
     client.close()
 
