@@ -57,9 +57,11 @@ class NewBasketItem:
         return (self.dataset_id, self.record_id)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like Record: a frozen dataclass sets each field through
+# object.__setattr__, which made building 10,000 items cost 30 ms instead of 4.
+@dataclass(slots=True)
 class BasketItem:
-    """A stored reference to one result record."""
+    """A stored reference to one result record (treated as immutable)."""
 
     id: str
     basket: str

@@ -35,6 +35,8 @@ _FALLBACK = object()
 # within 32 bits) is its own serialisation, so the serialiser is not called.
 _PASS_THROUGH: dict[str, type] = {"String": str, "ID": str, "Float": float, "Int": int}
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+# Integers a Float holds exactly: graphql-core refuses an int that would lose precision.
+_EXACT = 2**53
 
 Getter = Callable[[Any], Any]
 # response name, how to read the value, the type that passes through (or None),
@@ -143,6 +145,8 @@ def _complete_item(item: Any, plan: Iterable[Step]) -> dict[str, Any]:
             or (kind is int and _INT_MIN <= value <= _INT_MAX)
         ):
             completed[response_name] = value
+        elif kind is int and passes is float and -_EXACT <= value <= _EXACT:
+            completed[response_name] = float(value)  # what graphql-core gives an exact int
         elif value is None:
             if non_null:
                 raise _NeedsFullPath

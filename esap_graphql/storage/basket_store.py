@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -136,28 +137,46 @@ _ITEM_COLUMNS = tuple(
 )
 
 
+def _json_list(text: str) -> list[Any]:
+    try:
+        return orjson.loads(text)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        # orjson reads integers of at most 64 bits; a user's record may hold larger ones
+        return json.loads(text)  # type: ignore[no-any-return]
+
+
 def _to_items(rows: Sequence[Sequence[Any]], basket: str) -> list[BasketItem]:
     # One JSON parse for every record of the page: ten thousand json.loads calls cost
     # more than the query.
-    records = json.loads("[" + ",".join(row[10] for row in rows) + "]")
-    return [
-        BasketItem(
-            id=str(row[0]),
-            basket=basket,
-            archive_id=row[1],
-            dataset_id=row[2],
-            record_id=row[3],
-            title=row[4],
-            access_url=row[5],
-            access_format=row[6],
-            size_bytes=row[7],
-            ra=row[8],
-            dec=row[9],
-            record=record,
-            added_at=_utc(row[11]),
+    records = _json_list("[" + ",".join(row[10] for row in rows) + "]")
+    # Items added in one call share their time: make each distinct one aware once
+    # (datetime.replace cost 2 µs an item).
+    aware: dict[datetime, datetime] = {}
+    items = []
+    for (id_, archive, dataset, record_id, title, url, fmt, size, ra, dec, _, added), record in zip(
+        rows, records, strict=True
+    ):
+        when = aware.get(added)
+        if when is None:
+            when = aware[added] = _utc(added)
+        items.append(
+            BasketItem(
+                id=str(id_),
+                basket=basket,
+                archive_id=archive,
+                dataset_id=dataset,
+                record_id=record_id,
+                title=title,
+                access_url=url,
+                access_format=fmt,
+                size_bytes=size,
+                ra=ra,
+                dec=dec,
+                record=record,
+                added_at=when,
+            )
         )
-        for row, record in zip(rows, records, strict=True)
-    ]
+    return items
 
 
 class SqlBasketStore:

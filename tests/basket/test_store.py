@@ -142,3 +142,16 @@ async def test_the_migration_matches_the_table_classes(database_url: str) -> Non
     # Only differences on the two basket tables count; other features own other tables.
     ours = [d for d in diff if "basket" in repr(d)]
     assert ours == []
+
+
+async def test_records_with_integers_beyond_64_bits_read_back(store: BasketStore) -> None:
+    await store.add("u1", "default", [new("small", record={"n": 1})], max_items=100)
+    await store.add(
+        "u1", "default", [new("big", record={"n": 2**70, "m": [-(2**65)]})], max_items=100
+    )
+    basket = await store.get("u1", "default")
+    assert basket is not None
+    assert [i.record for i in basket.items] == [{"n": 1}, {"n": 2**70, "m": [-(2**65)]}]
+    # items added in separate calls keep their own times, each aware
+    assert all(i.added_at.tzinfo is not None for i in basket.items)
+    assert basket.items[0].added_at <= basket.items[1].added_at
