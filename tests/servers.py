@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import uvicorn
@@ -20,12 +19,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support import DACHS_URL
-
-
-def _normalised(query: list[tuple[str, str]], body: bytes) -> str:
-    """Query and form fields in a canonical order: equal requests, equal keys."""
-    fields = [(k.upper(), v) for k, v in [*query, *parse_qsl(body.decode("latin-1"))]]
-    return urlencode(sorted(fields))
 
 
 def free_port() -> int:
@@ -69,19 +62,15 @@ class DachsProxy:
     """Forwards ``/{route}/{path}`` to DaCHS ``/{path}``, injecting faults and counting.
 
     Routes are free names: ``/slow/tap`` and ``/fast/tap`` are two "archives"
-    in front of the same DaCHS TAP service. With ``replay`` the proxy answers a
-    request it has seen before from its recording, so that many routes act as
-    independent archives rather than queueing on one local DaCHS.
+    in front of the same DaCHS TAP service.
     """
 
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: dict[str, int] = field(default_factory=dict)
-    replay: bool = False
     _current: dict[str, int] = field(default_factory=dict)
     _http: httpx.AsyncClient | None = None
-    _recorded: dict[tuple[str, str, bytes], Response] = field(default_factory=dict)
 
     def count(self, route: str) -> int:
         """Requests received for ``route``."""
@@ -100,9 +89,6 @@ class DachsProxy:
             if fault.status is not None or fault.body is not None:
                 return Response(fault.body or b"", status_code=fault.status or 200)
             body = await request.body()
-            key = (path, _normalised(request.query_params.multi_items(), body), b"")
-            if self.replay and key in self._recorded:
-                return self._recorded[key]
             if self._http is None:
                 self._http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200))
             upstream = await self._http.request(
@@ -112,14 +98,11 @@ class DachsProxy:
                 content=body,
                 headers={"content-type": request.headers.get("content-type", "")},
             )
-            response = Response(
+            return Response(
                 upstream.content,
                 status_code=upstream.status_code,
                 media_type=upstream.headers.get("content-type"),
             )
-            if self.replay:
-                self._recorded[key] = response
-            return response
         finally:
             self._current[route] -= 1
 
