@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from esap_graphql.json_encoding import dumps, dumps_str
+from esap_graphql.json_encoding import dumps, dumps_str, loads
 
 
 def test_compact_utf8() -> None:
@@ -18,3 +18,9 @@ def test_compact_utf8() -> None:
 def test_integers_beyond_64_bits_still_encode() -> None:
     record = {"record": {"counter": 2**70, "nested": [-(2**80)]}}
     assert json.loads(dumps(record)) == record
+
+
+def test_loads_reads_what_dumps_writes_big_integers_included() -> None:
+    record = {"n": 2**70, "x": [1.5, None, "é"]}
+    assert loads(dumps(record)) == record
+    assert loads(b'{"a": 1}') == {"a": 1}

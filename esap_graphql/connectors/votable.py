@@ -330,9 +330,8 @@ def _read_binary(
     if split is None:
         return None
     header = table_header(split.metadata)
-    known = HEADERS.get(header.key) if header is not None else None
     try:
-        if known is not None and header is not None:
+        if header is not None and (known := HEADERS.get(header.key)) is not None:
             # the columns are known: astropy and pyvo judge the rest of the answer
             votable = parse_votable(header.stand_in, url=url)
             _, _, overflow = check_results(votable, url=url, results_class=results_class)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +32,7 @@ from esap_graphql.domain.basket import (
     BasketSummary,
     NewBasketItem,
 )
+from esap_graphql.json_encoding import loads
 
 # Rows per INSERT: keeps bound parameters (13 a row) well under every driver's limit.
 _CHUNK = 500
@@ -137,18 +137,10 @@ _ITEM_COLUMNS = tuple(
 )
 
 
-def _json_list(text: str) -> list[Any]:
-    try:
-        return orjson.loads(text)  # type: ignore[no-any-return]
-    except orjson.JSONDecodeError:
-        # orjson reads integers of at most 64 bits; a user's record may hold larger ones
-        return json.loads(text)  # type: ignore[no-any-return]
-
-
 def _to_items(rows: Sequence[Sequence[Any]], basket: str) -> list[BasketItem]:
     # One JSON parse for every record of the page: ten thousand json.loads calls cost
     # more than the query.
-    records = _json_list("[" + ",".join(row[10] for row in rows) + "]")
+    records: list[Any] = loads("[" + ",".join(row[10] for row in rows) + "]")
     # Items added in one call share their time: make each distinct one aware once
     # (datetime.replace cost 2 µs an item).
     aware: dict[datetime, datetime] = {}
