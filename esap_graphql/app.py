@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql (GraphiQL on GET), /health."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL on GET), /health, the web app at /."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from esap_graphql.export_routes import export_basket
 from esap_graphql.graphiql import STATIC_DIR, STATIC_PATH, graphiql_page
 from esap_graphql.http_auth import USER_STATE_KEY, authenticate
 from esap_graphql.json_encoding import dumps, dumps_str
+from esap_graphql.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
 from esap_graphql.schema import build_schema
 from esap_graphql.services.auth import (
     AuthenticationError,
@@ -34,6 +35,7 @@ from esap_graphql.services.auth import (
 )
 from esap_graphql.services.loaders import Loaders
 from esap_graphql.uws.routes import ROUTES as UWS_ROUTES
+from esap_graphql.web_app import web_routes
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +205,8 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,
+            *QUERY_EXPORT_ROUTES,
+            *web_routes(settings),  # last: the app's pages answer what nothing else does
         ],
         lifespan=lifespan,
     )

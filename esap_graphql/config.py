@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         default=None, description="OpenID Connect issuer; setting it turns authentication on."
     )
     oidc_audience: str | None = Field(default=None, description="Expected JWT audience.")
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Public client id the web interface signs in with (authorization code "
+        "with PKCE); needed when oidc_issuer is set and the interface is used.",
+    )
     oidc_jwks_url: str | None = Field(
         default=None, description="JWKS URL. Default: discovered from the issuer."
     )
