@@ -50,6 +50,8 @@ class GatedProxy(DachsProxy):
     """The DaCHS proxy; requests of a held route wait until the test releases it."""
 
     gates: dict[str, threading.Event] = field(default_factory=dict)
+    #: Requests that arrived while their route was held, by route.
+    held_requests: dict[str, int] = field(default_factory=dict)
     url: str = ""
 
     def hold(self, route: str) -> None:
@@ -63,8 +65,10 @@ class GatedProxy(DachsProxy):
             gate.set()
 
     async def _handle(self, request: Request) -> Response:
-        gate = self.gates.get(request.path_params["route"])
+        route = request.path_params["route"]
+        gate = self.gates.get(route)
         if gate is not None:
+            self.held_requests[route] = self.held_requests.get(route, 0) + 1
             for _ in range(1200):  # at most 60 s, whatever the test does
                 if gate.is_set():
                     break

@@ -5,6 +5,7 @@ import { Provider as UrqlProvider } from "urql";
 import type { AppConfig } from "./config/appConfig";
 import { AuthProvider, useAuth, useBearer } from "./auth/AuthContext";
 import { createGatewayClient } from "./graphql/client";
+import { LiveConnectionContext } from "./graphql/liveConnection";
 import { AnnouncerProvider } from "./components/Announcer";
 import { Layout } from "./components/Layout";
 import { SampProvider } from "./samp/SampContext";
@@ -27,7 +28,11 @@ function GatewayProvider({ children }: { children: React.ReactNode }) {
     [config.graphqlPath, authorization, rejected],
   );
   useEffect(() => () => gateway.dispose(), [gateway]);
-  return <UrqlProvider value={gateway.client}>{children}</UrqlProvider>;
+  return (
+    <UrqlProvider value={gateway.client}>
+      <LiveConnectionContext.Provider value={gateway}>{children}</LiveConnectionContext.Provider>
+    </UrqlProvider>
+  );
 }
 
 export function AppRoutes() {

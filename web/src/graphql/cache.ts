@@ -51,13 +51,6 @@ const EMBEDDED = [
   "UnsupportedParameter",
 ] as const;
 
-/** Forget every cached list of jobs (the next read asks the gateway). */
-function invalidateJobLists(cache: Cache): void {
-  for (const field of cache.inspectFields("Query")) {
-    if (field.fieldName === "jobs") cache.invalidate("Query", field.fieldName, field.arguments ?? undefined);
-  }
-}
-
 /** Forget every cached basket and list of baskets. */
 function invalidateBaskets(cache: Cache): void {
   for (const field of cache.inspectFields("Query")) {
@@ -73,23 +66,46 @@ interface PhaseEvent {
   deleted: boolean;
 }
 
-/** A job changed phase: update it in place, or refetch what we cannot know from the event. */
+// UWS phases only move forward (a job a lost worker left goes back to QUEUED, rarely).
+const PHASE_RANK: Record<string, number> = {
+  PENDING: 0,
+  HELD: 0,
+  QUEUED: 1,
+  SUSPENDED: 1,
+  EXECUTING: 2,
+  UNKNOWN: 2,
+  COMPLETED: 3,
+  ERROR: 3,
+  ABORTED: 3,
+  ARCHIVED: 4,
+};
+
+/** The latest phase each job's events announced. */
+const announcedPhases = new Map<string, string>();
+
+/**
+ * A job's phase: the one stored, unless an event has announced a later one. A list fetched
+ * before an event may answer after it; it must not take the job back to an earlier phase.
+ */
+function resolvePhase(parent: Data, _args: unknown, cache: Cache, info: { parentKey: string; fieldName: string }) {
+  const stored = cache.resolve(info.parentKey, info.fieldName) as string | undefined;
+  const announced = announcedPhases.get(String(parent["id"] ?? cache.resolve(info.parentKey, "id")));
+  if (!stored || !announced) return stored ?? announced ?? null;
+  return (PHASE_RANK[announced] ?? 0) > (PHASE_RANK[stored] ?? 0) ? announced : stored;
+}
+
+/** A job changed phase: show it at once (what else changed comes with the next fetch). */
 function applyPhaseChange(cache: Cache, event: PhaseEvent | undefined): void {
   if (!event) return;
-  const key = cache.keyOfEntity({ __typename: "Job", id: event.jobId });
   if (event.deleted) {
-    if (key) cache.invalidate(key);
-    invalidateJobLists(cache);
+    announcedPhases.delete(event.jobId);
+    cache.invalidate({ __typename: "Job", id: event.jobId });
     return;
   }
-  if (!key || cache.resolve(key, "phase") === undefined) {
-    invalidateJobLists(cache); // a job created elsewhere (UWS, another tab): list it
-    return;
-  }
-  cache.writeFragment(JobPhaseFragment, { id: event.jobId, phase: event.phase as JobPhaseFragment["phase"] });
-  // What else changes with the phase (times, results, error) is not in the event: ask again.
-  for (const field of ["startTime", "endTime", "results", "error", "attempts"]) {
-    cache.invalidate(key, field);
+  announcedPhases.set(event.jobId, event.phase);
+  const key = cache.keyOfEntity({ __typename: "Job", id: event.jobId });
+  if (key && cache.resolve(key, "phase") !== undefined) {
+    cache.writeFragment(JobPhaseFragment, { id: event.jobId, phase: event.phase as JobPhaseFragment["phase"] });
   }
 }
 
@@ -99,13 +115,12 @@ export const updates: CacheExchangeOpts["updates"] = {
     removeFromBasket: (_result, _args, cache) => invalidateBaskets(cache),
     clearBasket: (_result, _args, cache) => invalidateBaskets(cache),
     deleteBasket: (_result, _args, cache) => invalidateBaskets(cache),
-    createJob: (_result, _args, cache) => invalidateJobLists(cache),
+    // A new job is listed by the jobs page's refresh (pages/jobs/useJobsRefresh.ts).
     deleteJob: (result: Data, _args, cache) => {
       const payload = result["deleteJob"] as { __typename?: string; id?: string } | undefined;
       if (payload?.__typename === "DeletedJob" && payload.id) {
         cache.invalidate({ __typename: "Job", id: payload.id });
       }
-      invalidateJobLists(cache);
     },
   },
   Subscription: {
@@ -123,5 +138,6 @@ export function graphCache() {
       JobType: (type) => (type["name"] as string | undefined) ?? null,
     },
     updates,
+    resolvers: { Job: { phase: resolvePhase } },
   });
 }

@@ -13,6 +13,10 @@ export interface ClientOptions {
 
 export interface GatewayClient {
   client: Client;
+  /** Calls `listener` each time the websocket is (re)connected; returns the unsubscribe. */
+  onConnected: (listener: () => void) => () => void;
+  /** True while the websocket is open and acknowledged. */
+  isConnected: () => boolean;
   dispose: () => void;
 }
 
@@ -35,6 +39,8 @@ async function unauthorizedReason(response: Response): Promise<string> {
 export function createGatewayClient(options: ClientOptions): GatewayClient {
   const { graphqlPath, authorization, onUnauthorized } = options;
   const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
+  const listeners = new Set<() => void>();
+  let connected = false;
 
   const ws: WsClient = createWsClient({
     url: websocketUrl(graphqlPath),
@@ -43,7 +49,12 @@ export function createGatewayClient(options: ClientOptions): GatewayClient {
     retryAttempts: 5,
     shouldRetry: (event) => !(event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)),
     on: {
+      connected: () => {
+        connected = true;
+        for (const listener of listeners) listener();
+      },
       closed: (event) => {
+        connected = false;
         if (event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)) {
           onUnauthorized("The gateway refused your sign-in: sign in again.");
         }
@@ -77,5 +88,13 @@ export function createGatewayClient(options: ClientOptions): GatewayClient {
     requestPolicy: "cache-first",
   });
 
-  return { client, dispose: () => void ws.dispose() };
+  return {
+    client,
+    onConnected: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    isConnected: () => connected,
+    dispose: () => void ws.dispose(),
+  };
 }

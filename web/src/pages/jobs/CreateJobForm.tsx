@@ -6,6 +6,7 @@ import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "rea
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import { useAnnounce } from "../../components/Announcer";
+import { InlineCode } from "../../components/InlineCode";
 import { Loading, Notice, RequestError } from "../../components/Status";
 import { SchemaForm, type Choice } from "./SchemaForm";
 import { initialSchemaValues, problemsByField, schemaFields, toParameters, type SchemaErrors, type SchemaValues } from "./jsonSchemaForm";
@@ -59,7 +60,7 @@ const CreateJobMutation = graphql(`
 
 const DEFAULT_TYPE = "query.tap";
 
-export function CreateJobForm() {
+export function CreateJobForm({ onCreated }: { onCreated: () => void }) {
   const id = useId();
   const announce = useAnnounce();
   const [{ data, fetching, error }] = useQuery({ query: JobFormQuery });
@@ -133,6 +134,7 @@ export function CreateJobForm() {
       const text = `Job ${payload.id} (${payload.type}) created: ${payload.phase}.`;
       setOutcome({ kind: "success", text });
       announce(text);
+      onCreated();
       return;
     }
     if (payload.__typename === "InvalidJobParameters") {
@@ -149,7 +151,7 @@ export function CreateJobForm() {
       <h2 id={`${id}-title`}>New job</h2>
       <div className="field">
         <label htmlFor={`${id}-type`}>Job type</label>
-        <select id={`${id}-type`} value={jobType.name} onChange={(e) => setType(e.target.value)} aria-describedby={`${id}-type-help`}>
+        <select id={`${id}-type`} className="input-medium" value={jobType.name} onChange={(e) => setType(e.target.value)} aria-describedby={`${id}-type-help`}>
           {data.jobTypes.map((t) => (
             <option key={t.name} value={t.name}>
               {t.name}
@@ -157,7 +159,7 @@ export function CreateJobForm() {
           ))}
         </select>
         <p id={`${id}-type-help`} className="help">
-          {jobType.description}
+          <InlineCode text={jobType.description} />
         </p>
       </div>
       <SchemaForm

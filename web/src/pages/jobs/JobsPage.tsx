@@ -7,6 +7,8 @@ import { Loading, Notice, RequestError, errorText } from "../../components/Statu
 import { useAnnounce } from "../../components/Announcer";
 import { CreateJobForm } from "./CreateJobForm";
 import { JobsTable } from "./JobsTable";
+import { useJobsRefresh } from "./useJobsRefresh";
+import { useLiveConnection } from "../../graphql/liveConnection";
 
 const JobsQuery = graphql(`
   query Jobs {
@@ -30,24 +32,28 @@ const MyJobsSubscription = graphql(`
 export function JobsPage() {
   const announce = useAnnounce();
   const [{ data, fetching, error }] = useQuery({ query: JobsQuery, requestPolicy: "cache-and-network" });
-  // The cache applies each event to the job it names (graphql/cache.ts); here we only say it.
+  // The cache shows each event's phase at once (graphql/cache.ts); times, results and errors
+  // come with a fresh list.
   const [{ data: event, error: liveError }] = useSubscription({ query: MyJobsSubscription });
+  const refresh = useJobsRefresh();
+  const live = useLiveConnection(refresh);
   const jobs = useRef(data?.jobs);
   jobs.current = data?.jobs;
   useEffect(() => {
     const change = event?.myJobs;
     if (!change) return;
+    refresh();
     const job = jobs.current?.find((j) => j.id === change.jobId);
     const name = job?.runId ?? job?.type ?? change.jobId;
     announce(change.deleted ? `Job ${name} was deleted.` : `Job ${name} is now ${change.phase}.`);
-  }, [event, announce]);
+  }, [event, announce, refresh]);
 
   return (
     <section>
       <PageHeading title="Asynchronous Jobs">Asynchronous Jobs</PageHeading>
       <p className="lead">Long work runs on the gateway as IVOA UWS jobs. Phases update here as they change.</p>
-      <CreateJobForm />
-      <section aria-labelledby="jobs-heading">
+      <CreateJobForm onCreated={refresh} />
+      <section aria-labelledby="jobs-heading" data-live={live}>
         <h2 id="jobs-heading">Your jobs</h2>
         {liveError && <Notice kind="warning">Live updates are off: {errorText(liveError)}. Reload the page to see changes.</Notice>}
         {fetching && !data && <Loading label="Loading your jobs…" />}
