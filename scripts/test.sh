@@ -2,16 +2,20 @@
 # Everything the test suite needs, then lint, types and the tests:
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
-# sets up the local DaCHS archive and Debian's chromium for the GraphiQL test
-# (root; apt on first run), then runs
-# ruff, mypy and pytest.
+# sets up the local DaCHS archive and Debian's chromium for the browser tests
+# (root; apt on first run), installs the web interface's npm packages and checks
+# that the shipped build matches its sources, then runs ruff, mypy, the web
+# interface's unit tests (vitest) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh
 scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-browser.sh
+scripts/setup-web.sh
+scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue
+(cd web && npx vitest run --reporter=dot)
 exec .venv/bin/pytest "$@"

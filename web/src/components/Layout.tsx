@@ -12,7 +12,7 @@ export function Layout() {
   return (
     <>
       <NavBar />
-      <main id="main" className="main">
+      <main id="main" className="main" tabIndex={-1}>
         {gated ? <SignInRequired /> : <Outlet />}
       </main>
       <footer className="footer">

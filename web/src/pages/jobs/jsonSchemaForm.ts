@@ -83,7 +83,7 @@ function defaultText(value: unknown): string {
 }
 
 function humanize(name: string): string {
-  const spaced = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_.]/g, " ");
+  const spaced = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_.]/g, " ").toLowerCase();
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
