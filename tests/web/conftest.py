@@ -7,7 +7,9 @@ package; each test gets a fresh browser context (its own storage). Screenshots g
 ``ESAP_SCREENSHOT_DIR`` (default: a temporary directory, printed at the end).
 
 Needs Debian's chromium (scripts/setup-browser.sh) and web/node_modules for axe-core
-(scripts/setup-web.sh); Playwright's own browsers are never downloaded.
+(scripts/setup-web.sh); Playwright's own browsers are never downloaded. Only synchronous
+tests belong here: Playwright's sync API holds an event loop for as long as the package's
+browser lives, so asyncio tests (tests/test_web_routes.py) stay outside.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SLOW_DATASET = "slow-images"
+DOCS = Path(__file__).parents[2] / "docs"
 
 
 @dataclass
@@ -205,11 +208,17 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def shoot(screenshot_dir: Path) -> Any:
-    """``shoot(page, name)`` saves a full-page screenshot of the page as it is."""
+    """``shoot(page, name)`` saves a full-page screenshot of the page as it is.
 
-    def take(page: Page, name: str) -> Path:
+    With ``docs=NAME`` and ``ESAP_DOCS_SCREENSHOTS=1``, the window's view also goes to
+    ``docs/NAME.png`` (the README's pictures).
+    """
+
+    def take(page: Page, name: str, *, docs: str | None = None) -> Path:
         path = screenshot_dir / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        if docs and os.environ.get("ESAP_DOCS_SCREENSHOTS") == "1":
+            page.screenshot(path=str(DOCS / f"{docs}.png"))
         return path
 
     return take

@@ -59,7 +59,7 @@ def test_results_stream_in_as_they_arrive(page: Page, held: GatedProxy, shoot: A
     expect(page.get_by_test_id("announcer")).to_contain_text("4 of 5 datasets answered")
     assert held.held_requests["slow"] >= 1  # its query is at the archive, held there
     check_accessibility(page)
-    shoot(page, "multi-query-streaming")
+    shoot(page, "multi-query-streaming", docs="multi-query-page")
 
     held.release("slow")
     slow = answers.locator(f'li[data-dataset="{SLOW_DATASET}"]')

@@ -51,7 +51,7 @@ def test_query_form_paging_and_bookmark(page: Page, gateway: Gateway, shoot: Any
         "href", re.compile(r"^http://localhost:8080/esaptest/data/\d+\.fits$")
     )
     check_accessibility(page)
-    shoot(page, "query")
+    shoot(page, "query", docs="query-page")
 
     pager = page.get_by_role("navigation", name="Pages of All ObsCore products")
     expect(pager).to_contain_text("Page 1 of 2")

@@ -52,6 +52,7 @@ export function ArchivePage() {
     );
   }
   const multi = archive.datasets.filter((d) => d.multiQuery).map((d) => d.id);
+  const described = archive.datasets.some((d) => d.description);
   return (
     <section>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -103,7 +104,7 @@ export function ArchivePage() {
             <thead>
               <tr>
                 <th scope="col">Dataset</th>
-                <th scope="col">Description</th>
+                {described && <th scope="col">Description</th>}
                 <th scope="col">Protocol</th>
                 <th scope="col">Collection</th>
                 <th scope="col">
@@ -120,7 +121,7 @@ export function ArchivePage() {
                       <code>{dataset.id}</code>
                     </div>
                   </th>
-                  <td>{dataset.description}</td>
+                  {described && <td>{dataset.description}</td>}
                   <td>{PROTOCOL_NAMES[dataset.protocol] ?? dataset.protocol}</td>
                   <td>{dataset.collection ?? ""}</td>
                   <td>

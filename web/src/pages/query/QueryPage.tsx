@@ -91,7 +91,7 @@ export function QueryPage() {
   const [{ data: results, fetching: resultsFetching, error: resultsError }] = useQuery({
     query: DatasetResultsQuery,
     variables: { id: datasetId, params, page: search.page, pageSize: search.pageSize },
-    pause: !search.submitted || !dataset,
+    pause: !search.submitted, // asked with the form's fields, not after them
   });
   const result = results?.dataset?.query;
 
