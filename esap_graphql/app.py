@@ -34,6 +34,8 @@ from esap_graphql.services.auth import (
     IdentityProviderUnavailable,
 )
 from esap_graphql.services.loaders import Loaders
+from esap_graphql.signed_links import ROUTES as LINK_ROUTES
+from esap_graphql.signed_links import LinkSigner
 from esap_graphql.uws.routes import ROUTES as UWS_ROUTES
 from esap_graphql.web_app import web_routes
 
@@ -197,7 +199,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             if owned:
                 await ctx.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
@@ -206,7 +208,10 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,
             *QUERY_EXPORT_ROUTES,
+            *LINK_ROUTES,
             *web_routes(settings),  # last: the app's pages answer what nothing else does
         ],
         lifespan=lifespan,
     )
+    app.state.link_signer = LinkSigner.from_settings(settings)
+    return app

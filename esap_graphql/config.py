@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         description="Seconds the issuer's signing keys are reused before being fetched again "
         "(an unknown key id triggers an earlier fetch).",
     )
+    link_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the signed download links given to tools that cannot send a "
+        "token (SAMP). Default: drawn at start-up (links end with the process).",
+    )
+    link_ttl: float = Field(
+        default=3600.0, gt=0, description="Seconds a signed download link works."
+    )
     basket_max_items_per_call: int = Field(
         default=500, ge=1, description="Most items (or item ids) one basket mutation accepts."
     )

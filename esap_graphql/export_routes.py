@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.basket import ExportFormat
 from esap_graphql.domain.errors import UsageError
-from esap_graphql.http_auth import authenticate
+from esap_graphql.signed_links import download_user
 
 _EXTENSION = {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat.JSON: "json"}
 
@@ -16,7 +16,7 @@ _EXTENSION = {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat
 async def export_basket(request: Request) -> Response:
     """The caller's basket in the format the path names; 401 without a valid token."""
     process: ProcessContext = request.state.process
-    user = await authenticate(process.auth, request.headers)
+    user = await download_user(request)  # a bearer token, or a signed link (SAMP tools)
     if isinstance(user, Response):
         return user
     try:

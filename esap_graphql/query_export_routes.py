@@ -1,6 +1,7 @@
 """GET /query/{dataset}.votable: one page of a dataset query as a VOTable.
 
-The URL the web interface sends to SAMP tools ("send to TOPCAT/Aladin"): the same parameters
+The URL the web interface sends to SAMP tools ("send to TOPCAT/Aladin"; signed when sign-in
+is on, see signed_links.py): the same parameters
 as the query form and the GraphQL ``query`` field (``ra``, ``dec``, ``radius``, ``target``,
 ``collection``, ``calibrationLevel``, ``dataproductType``, ``page``, ``pageSize``), answered
 through the same query service and cache.
@@ -16,8 +17,8 @@ from starlette.routing import Route
 
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.errors import ArchiveError, EsapError, InvalidParameter, UnknownDataset
-from esap_graphql.http_auth import authenticate
 from esap_graphql.services.result_votable import ResultPage, render_page
+from esap_graphql.signed_links import download_user
 
 #: URL parameter -> (keyword of the query service's parameters, type)
 _PARAMETERS: dict[str, tuple[str, type]] = {
@@ -51,7 +52,7 @@ def _error(exc: EsapError, status_code: int) -> JSONResponse:
 async def query_votable(request: Request) -> Response:
     """The page the URL names, as a VOTable; JSON errors with 400, 401, 404 or 502."""
     process: ProcessContext = request.state.process
-    user = await authenticate(process.auth, request.headers)
+    user = await download_user(request)
     if isinstance(user, Response):
         return user
     queries = process.queries

@@ -1,19 +1,25 @@
 """The gateway's routes for the interface, over ASGI: a query page as VOTable (what SAMP tools
-load), /app-config.json, and the token both need when sign-in is on."""
+load), /app-config.json, the token both need when sign-in is on, and the signed links that
+let a tool without the token download one of the caller's files."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from astropy.io.votable import parse_single_table
+from starlette.applications import Starlette
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
+from esap_graphql.domain.users import User
+from esap_graphql.signed_links import LinkSigner
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 from tests.support import DACHS_CATALOGUE
 
@@ -96,7 +102,8 @@ def issuer() -> Iterator[Issuer]:
 
 
 @pytest.fixture
-async def signin_client(tmp_path: Path, issuer: Issuer) -> AsyncIterator[httpx.AsyncClient]:
+async def signin_app(tmp_path: Path, issuer: Issuer) -> AsyncIterator[tuple[Starlette, Any]]:
+    """The app with sign-in on, and the ASGI app to call (with the lifespan's state)."""
     settings = Settings(
         config=DACHS_CATALOGUE,
         data_dir=tmp_path / "data",
@@ -105,12 +112,17 @@ async def signin_client(tmp_path: Path, issuer: Issuer) -> AsyncIterator[httpx.A
         oidc_client_id="esap-web",
     )
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with LifespanManager(app) as manager:
+        yield app, manager.app
+
+
+@pytest.fixture
+async def signin_client(
+    signin_app: tuple[Starlette, Any],
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=signin_app[1]), base_url="http://gateway.test"
+    ) as http:
         yield http
 
 
@@ -136,3 +148,73 @@ async def test_signin_config_and_tokens(
     allowed = await signin_client.get(url, headers=issuer.bearer("alice"))
     assert allowed.status_code == 200
     assert len(table_of(allowed)[0]) == 14
+
+
+@pytest.mark.dachs
+async def test_signed_links_for_tools_without_the_token(
+    signin_app: tuple[Starlette, Any],
+    signin_client: httpx.AsyncClient,
+    issuer: Issuer,
+    dachs: str,
+) -> None:
+    alice = issuer.bearer("alice")
+    added = await signin_client.post(
+        "/graphql",
+        headers=alice,
+        json={
+            "query": 'mutation { addToBasket(basket: "for-samp", items: [{dataset: "esap-images", '
+            'recordId: "r1", title: "one"}]) { __typename } }'
+        },
+    )
+    assert added.json()["data"]["addToBasket"]["__typename"] == "BasketItemsAdded"
+
+    path = "/query/esap-images.votable?ra=200&dec=50&radius=1&page=1&pageSize=5"
+    assert (await signin_client.post("/links", json={"url": path})).status_code == 401
+    made = await signin_client.post("/links", headers=alice, json={"url": path})
+    assert made.status_code == 200
+    link = made.json()["url"]
+    assert link.startswith("http://gateway.test/query/esap-images.votable?ra=200&dec=50")
+    assert made.json()["expires"] is not None
+    fetched = await signin_client.get(link)  # no token: the tool's request
+    assert fetched.status_code == 200, fetched.text
+    assert len(table_of(fetched)[0]) == 5
+
+    tampered = await signin_client.get(link.replace("pageSize=5", "pageSize=50"))
+    assert tampered.status_code == 401
+    assert tampered.json() == {
+        "error": "invalid_link",
+        "message": "the signed link was rejected: the signature does not match",
+    }
+    query = dict(parse_qsl(urlsplit(link).query))
+    assert query["user"].endswith("alice")
+    as_bob = await signin_client.get(
+        link.split("?")[0], params={**query, "user": query["user"].replace("alice", "bob")}
+    )
+    assert as_bob.status_code == 401
+
+    basket = await signin_client.post(
+        "/links", headers=alice, json={"url": "/baskets/for-samp/export.csv"}
+    )
+    rows = (await signin_client.get(basket.json()["url"])).text.splitlines()
+    assert len(rows) == 2  # header and alice's one item
+    assert ",r1,one," in rows[1]
+
+    signer = signin_app[0].state.link_signer
+    assert isinstance(signer, LinkSigner)
+    old, _ = signer.sign("/baskets/for-samp/export.csv", [], User(id="alice"), now=0)
+    expired = await signin_client.get(old)
+    assert expired.status_code == 401
+    assert expired.json()["message"].endswith("it has expired")
+
+    for refused in ("/graphql", "https://elsewhere.example/query/x.votable", "/uws/jobs"):
+        answer = await signin_client.post("/links", headers=alice, json={"url": refused})
+        assert answer.status_code == 400, refused
+        assert answer.json()["error"] == "not_signable"
+
+
+async def test_links_are_plain_in_single_user_mode(client: httpx.AsyncClient) -> None:
+    made = await client.post("/links", json={"url": "/baskets/default/export.votable"})
+    assert made.json() == {
+        "url": "http://gateway.test/baskets/default/export.votable?",
+        "expires": None,
+    }

@@ -23,6 +23,7 @@ from tests.web.conftest import (
     gateway_settings,
     open_context,
 )
+from tests.web.samp_hub import TOOL, running_hub, votable_ids
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +113,30 @@ def test_sign_in_with_pkce_then_use_the_gateway(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to ESAP")
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def test_samp_tools_get_signed_links(
+    signin_page: Page, signin_gateway: Gateway, tmp_path: Path, tmp_path_factory: Any
+) -> None:
+    """A SAMP tool cannot send the token: it gets a signed link to the page it is sent."""
+    page = signin_page
+    page.goto("/query/esap-cubes?ra=10&dec=-30&radius=1&page=1&pageSize=5")
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    rows = page.get_by_test_id("results-table").locator("tbody tr[data-record-id]")
+    expect(rows).to_have_count(5)
+    shown = [rows.nth(i).get_attribute("data-record-id") for i in range(5)]
+    with running_hub(tmp_path_factory.mktemp("samp-signin")) as (_dialog, tool):
+        page.get_by_role("button", name="Connect to SAMP").click()
+        send = page.get_by_role("group", name="Send over SAMP")
+        send.get_by_label("Send to").select_option(label=TOOL)
+        send.get_by_role("button", name="Send table").click()
+        expect(page.get_by_test_id("samp-result")).to_contain_text(f"to {TOOL}")
+        message = tool.next_table()
+    url = message["url"]
+    assert "signature=" in url
+    assert votable_ids(url, "record_id", tmp_path) == shown  # fetched without a token
+    unsigned = url.split("&user=")[0]
+    assert httpx.get(unsigned, timeout=10).status_code == 401
 
 
 def test_issuer_checks_the_pkce_verifier(issuer: Issuer) -> None:

@@ -3,10 +3,12 @@ import { useId, useState } from "react";
 import { Link } from "react-router";
 import { useSamp } from "./SampContext";
 import { useAnnounce } from "../components/Announcer";
+import { useBearer } from "../auth/AuthContext";
+import { toolUrl } from "./toolUrl";
 
 interface SendToSampProps {
-  /** The VOTable's absolute URL, or a function that makes one when sending. */
-  url: string | (() => Promise<string>);
+  /** The VOTable's absolute URL (signed for the tool when sign-in is on). */
+  url: string;
   /** The table's name in the receiving tool. */
   name: string;
 }
@@ -14,6 +16,7 @@ interface SendToSampProps {
 export function SendToSamp({ url, name }: SendToSampProps) {
   const id = useId();
   const samp = useSamp();
+  const bearer = useBearer();
   const announce = useAnnounce();
   const [recipient, setRecipient] = useState("");
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
@@ -36,7 +39,7 @@ export function SendToSamp({ url, name }: SendToSampProps) {
   const send = async () => {
     setResult(null);
     try {
-      const target = typeof url === "string" ? url : await url();
+      const target = await toolUrl(url, bearer);
       await samp.sendTable(target, name, recipient || null);
       const who = samp.receivers.find((r) => r.id === recipient)?.name ?? "every SAMP tool";
       const text = `Sent “${name}” to ${who}.`;
