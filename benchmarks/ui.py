@@ -90,12 +90,17 @@ def archives(browser: Browser, url: str, *, warm: bool) -> float:
         context.close()
 
 
-def first_results(browser: Browser, url: str, radius: float) -> float:
+def first_results(browser: Browser, url: str, radius: float) -> tuple[float, float]:
+    """Navigation to results painted, and the query's own time in the gateway (DaCHS included)."""
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(f"{url}/query/esap-images?ra=200&dec=50&radius={radius:g}&page=1")
-        return mark(page, "esap:results:painted")
+        painted = mark(page, "esap:results:painted")
+        summary = page.get_by_test_id("results-summary").inner_text()
+        took = summary.rsplit("·", 1)[-1].split("(")[0].strip()  # "472 ms" or "1.23 s"
+        value, unit = took.split()
+        return painted, float(value) * (1000 if unit == "s" else 1)
     finally:
         context.close()
 

@@ -1,12 +1,10 @@
 /** Shown instead of a page while sign-in is on and nobody is signed in. */
-import { useState } from "react";
 import { useAuth } from "../auth/AuthContext";
 import { PageHeading } from "../components/PageHeading";
 import { Notice } from "../components/Status";
 
 export function SignInRequired() {
   const { signIn, notice, config } = useAuth();
-  const [error, setError] = useState<string | null>(null);
   return (
     <section className="panel narrow">
       <PageHeading title="Sign in">Sign in to ESAP</PageHeading>
@@ -15,10 +13,9 @@ export function SignInRequired() {
         This gateway keeps baskets and jobs per user. Sign in with your account at{" "}
         <strong>{config.oidcIssuer}</strong> to continue.
       </p>
-      <button type="button" onClick={() => signIn().catch((exc: unknown) => setError(String(exc instanceof Error ? exc.message : exc)))}>
+      <button type="button" onClick={() => void signIn()}>
         Sign in
       </button>
-      {error && <Notice kind="error">{error}</Notice>}
     </section>
   );
 }
