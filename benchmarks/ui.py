@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.gateway_process import running_gateway  # noqa: E402
-from esap_graphql.web_app import APP_DIR  # noqa: E402
+from esap_graphql.web.single_page_app import APP_DIR  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

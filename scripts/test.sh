@@ -4,11 +4,12 @@
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
 # sets up the local DaCHS archive and Debian's chromium for the browser tests
 # (root; apt on first run), installs the web interface's npm packages and checks
-# that the shipped build matches its sources, then runs ruff, mypy, the web
-# interface's unit tests (vitest) and pytest.
+# that the shipped build matches its sources, then runs ruff, mypy, import-linter
+# (the layer contract in pyproject.toml), the web interface's unit tests (vitest)
+# and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh test
 scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-browser.sh
@@ -17,5 +18,6 @@ scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue
+.venv/bin/lint-imports
 (cd web && npx vitest run --reporter=dot)
 exec .venv/bin/pytest "$@"
