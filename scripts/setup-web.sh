@@ -11,6 +11,11 @@ if ! command -v npm >/dev/null 2>&1; then
 	apt-get -o DPkg::Lock::Timeout=900 update
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends nodejs npm
 fi
+major="$(node --version | sed 's/^v\([0-9]*\).*/\1/')"
+if [ "$major" -lt 20 ]; then
+	echo "[web] Node.js $(node --version) is too old: Vite needs 20.19 or newer" >&2
+	exit 1
+fi
 stamp=node_modules/.esap-lock-sha256
 want="$(sha256sum package-lock.json | cut -d' ' -f1) $(node --version)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
