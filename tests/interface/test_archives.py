@@ -46,12 +46,13 @@ def test_archive_page_shows_catalogue_and_datasets(
     expect(page.get_by_role("heading", level=1)).to_have_text("Query Test sources (cone search)")
 
 
-def test_unknown_archive_and_page(page: Page, gateway: Gateway) -> None:
+def test_unknown_archive_and_page(page: Page, gateway: Gateway, shoot: Any) -> None:
     page.goto("/archives/nope")
     expect(page.get_by_role("heading", level=1)).to_have_text("Unknown archive")
     page.goto("/no/such/page")
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     check_accessibility(page)
+    shoot(page, "not-found")
 
 
 def test_gateway_serves_the_app(gateway: Gateway) -> None:

@@ -132,6 +132,8 @@ export function ResultsTable(props: ResultsTableProps) {
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
     enabled: virtual,
+    // rows for the first paint, before the scroll area is measured
+    initialRect: { width: 0, height: 720 },
   });
   const items = virtual ? virtualizer.getVirtualItems() : null;
   const padTop = items && items.length > 0 ? (items[0]?.start ?? 0) : 0;
