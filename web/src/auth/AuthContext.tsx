@@ -39,8 +39,8 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
 
   const signIn = useCallback(
     (returnTo?: string) =>
-      beginSignIn(config, returnTo ?? `${window.location.pathname}${window.location.search}`).catch(
-        (exc: unknown) => setNotice(`Sign-in could not start: ${exc instanceof Error ? exc.message : String(exc)}`),
+      beginSignIn(config, returnTo ?? `${window.location.pathname}${window.location.search}`).catch((exc: unknown) =>
+        setNotice(`Sign-in could not start: ${exc instanceof Error ? exc.message : String(exc)}`),
       ),
     [config],
   );

@@ -3,7 +3,9 @@ import { base64url, randomString, s256Challenge } from "./pkce";
 
 describe("PKCE", () => {
   it("computes the S256 challenge of RFC 7636 appendix B", async () => {
-    expect(await s256Challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    expect(await s256Challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe(
+      "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    );
   });
 
   it("makes URL-safe verifiers of 43 characters", () => {

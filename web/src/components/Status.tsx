@@ -22,7 +22,13 @@ export function RequestError({ error, what }: { error: CombinedError; what: stri
   );
 }
 
-export function Notice({ kind = "info", children }: { kind?: "info" | "warning" | "error" | "success"; children: React.ReactNode }) {
+export function Notice({
+  kind = "info",
+  children,
+}: {
+  kind?: "info" | "warning" | "error" | "success";
+  children: React.ReactNode;
+}) {
   return (
     <div className={`alert alert-${kind}`} role={kind === "error" ? "alert" : undefined}>
       {children}

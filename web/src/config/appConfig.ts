@@ -33,9 +33,7 @@ export function parseAppConfig(raw: unknown): AppConfig {
   const oidcIssuer = optionalString(raw, "oidcIssuer");
   const oidcClientId = optionalString(raw, "oidcClientId");
   if (oidcIssuer && !oidcClientId) {
-    throw new AppConfigError(
-      "sign-in is on (oidcIssuer) but no client id is configured: set ESAP_OIDC_CLIENT_ID",
-    );
+    throw new AppConfigError("sign-in is on (oidcIssuer) but no client id is configured: set ESAP_OIDC_CLIENT_ID");
   }
   const limit = raw["basketMaxItemsPerCall"];
   return {

@@ -80,14 +80,19 @@ const PHASE_RANK: Record<string, number> = {
   ARCHIVED: 4,
 };
 
-/** The latest phase each job's events announced. */
-const announcedPhases = new Map<string, string>();
+/** The latest phase each job's events announced (one map per cache). */
+type AnnouncedPhases = Map<string, string>;
 
 /**
  * A job's phase: the one stored, unless an event has announced a later one. A list fetched
  * before an event may answer after it; it must not take the job back to an earlier phase.
  */
-function resolvePhase(parent: Data, _args: unknown, cache: Cache, info: { parentKey: string; fieldName: string }) {
+function resolvePhase(
+  announcedPhases: AnnouncedPhases,
+  parent: Record<string, unknown>,
+  cache: Cache,
+  info: { parentKey: string; fieldName: string },
+) {
   const stored = cache.resolve(info.parentKey, info.fieldName) as string | undefined;
   const announced = announcedPhases.get(String(parent["id"] ?? cache.resolve(info.parentKey, "id")));
   if (!stored || !announced) return stored ?? announced ?? null;
@@ -95,7 +100,7 @@ function resolvePhase(parent: Data, _args: unknown, cache: Cache, info: { parent
 }
 
 /** A job changed phase: show it at once (what else changed comes with the next fetch). */
-function applyPhaseChange(cache: Cache, event: PhaseEvent | undefined): void {
+function applyPhaseChange(announcedPhases: AnnouncedPhases, cache: Cache, event: PhaseEvent | undefined): void {
   if (!event) return;
   if (event.deleted) {
     announcedPhases.delete(event.jobId);
@@ -109,27 +114,31 @@ function applyPhaseChange(cache: Cache, event: PhaseEvent | undefined): void {
   }
 }
 
-export const updates: CacheExchangeOpts["updates"] = {
-  Mutation: {
-    addToBasket: (_result, _args, cache) => invalidateBaskets(cache),
-    removeFromBasket: (_result, _args, cache) => invalidateBaskets(cache),
-    clearBasket: (_result, _args, cache) => invalidateBaskets(cache),
-    deleteBasket: (_result, _args, cache) => invalidateBaskets(cache),
-    // A new job is listed by the jobs page's refresh (pages/jobs/useJobsRefresh.ts).
-    deleteJob: (result: Data, _args, cache) => {
-      const payload = result["deleteJob"] as { __typename?: string; id?: string } | undefined;
-      if (payload?.__typename === "DeletedJob" && payload.id) {
-        cache.invalidate({ __typename: "Job", id: payload.id });
-      }
+function updates(announcedPhases: AnnouncedPhases): CacheExchangeOpts["updates"] {
+  return {
+    Mutation: {
+      addToBasket: (_result, _args, cache) => invalidateBaskets(cache),
+      removeFromBasket: (_result, _args, cache) => invalidateBaskets(cache),
+      clearBasket: (_result, _args, cache) => invalidateBaskets(cache),
+      deleteBasket: (_result, _args, cache) => invalidateBaskets(cache),
+      // A new job is listed by the jobs page's refresh (pages/jobs/useJobsRefresh.ts).
+      deleteJob: (result: Data, _args, cache) => {
+        const payload = result["deleteJob"] as { __typename?: string; id?: string } | undefined;
+        if (payload?.__typename === "DeletedJob" && payload.id) {
+          cache.invalidate({ __typename: "Job", id: payload.id });
+        }
+      },
     },
-  },
-  Subscription: {
-    myJobs: (result: Data, _args, cache) => applyPhaseChange(cache, result["myJobs"] as PhaseEvent),
-    jobPhase: (result: Data, _args, cache) => applyPhaseChange(cache, result["jobPhase"] as PhaseEvent),
-  },
-};
+    Subscription: {
+      myJobs: (result: Data, _args, cache) => applyPhaseChange(announcedPhases, cache, result["myJobs"] as PhaseEvent),
+      jobPhase: (result: Data, _args, cache) =>
+        applyPhaseChange(announcedPhases, cache, result["jobPhase"] as PhaseEvent),
+    },
+  };
+}
 
 export function graphCache() {
+  const announcedPhases: AnnouncedPhases = new Map();
   return cacheExchange({
     schema,
     keys: {
@@ -137,7 +146,7 @@ export function graphCache() {
       Basket: (basket) => (basket["name"] as string | undefined) ?? null,
       JobType: (type) => (type["name"] as string | undefined) ?? null,
     },
-    updates,
-    resolvers: { Job: { phase: resolvePhase } },
+    updates: updates(announcedPhases),
+    resolvers: { Job: { phase: (parent, _args, cache, info) => resolvePhase(announcedPhases, parent, cache, info) } },
   });
 }

@@ -10,8 +10,8 @@ export function SignInRequired() {
       <PageHeading title="Sign in">Sign in to ESAP</PageHeading>
       {notice && <Notice kind="warning">{notice}</Notice>}
       <p>
-        This gateway keeps baskets and jobs per user. Sign in with your account at{" "}
-        <strong>{config.oidcIssuer}</strong> to continue.
+        This gateway keeps baskets and jobs per user. Sign in with your account at <strong>{config.oidcIssuer}</strong>{" "}
+        to continue.
       </p>
       <button type="button" onClick={() => void signIn()}>
         Sign in

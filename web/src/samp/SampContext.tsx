@@ -49,7 +49,10 @@ export function SampProvider({ children }: { children: ReactNode }) {
     setStatus("connecting");
     setError(null);
     try {
-      connection.current = await SampConnection.register("ESAP", "ESCAPE Science Analysis Platform: query results and baskets as VOTables.");
+      connection.current = await SampConnection.register(
+        "ESAP",
+        "ESCAPE Science Analysis Platform: query results and baskets as VOTables.",
+      );
       setStatus("connected");
       await refresh();
     } catch (exc) {
@@ -63,14 +66,11 @@ export function SampProvider({ children }: { children: ReactNode }) {
     await current?.unregister().catch(() => undefined);
   }, [drop]);
 
-  const sendTable = useCallback(
-    async (url: string, name: string, recipient: string | null) => {
-      const current = connection.current;
-      if (!current) throw new SampError("not connected to a SAMP hub");
-      await current.sendTable(url, name, recipient);
-    },
-    [],
-  );
+  const sendTable = useCallback(async (url: string, name: string, recipient: string | null) => {
+    const current = connection.current;
+    if (!current) throw new SampError("not connected to a SAMP hub");
+    await current.sendTable(url, name, recipient);
+  }, []);
 
   useEffect(() => {
     const leave = () => void connection.current?.unregister(true).catch(() => undefined);

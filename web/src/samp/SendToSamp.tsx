@@ -24,7 +24,12 @@ export function SendToSamp({ url, name }: SendToSampProps) {
   if (samp.status !== "connected") {
     return (
       <div className="samp-send">
-        <button type="button" className="button-secondary" onClick={() => void samp.connect()} aria-disabled={samp.status === "connecting" || undefined}>
+        <button
+          type="button"
+          className="button-secondary"
+          onClick={() => void samp.connect()}
+          aria-disabled={samp.status === "connecting" || undefined}
+        >
           {samp.status === "connecting" ? "Connecting to SAMP…" : "Connect to SAMP"}
         </button>
         {samp.error && (
@@ -53,7 +58,12 @@ export function SendToSamp({ url, name }: SendToSampProps) {
   return (
     <div className="samp-send" role="group" aria-label="Send over SAMP">
       <label htmlFor={`${id}-to`}>Send to</label>
-      <select id={`${id}-to`} value={recipient} onChange={(e) => setRecipient(e.target.value)} onFocus={() => void samp.refresh()}>
+      <select
+        id={`${id}-to`}
+        value={recipient}
+        onChange={(e) => setRecipient(e.target.value)}
+        onFocus={() => void samp.refresh()}
+      >
         <option value="">All table tools ({samp.receivers.length})</option>
         {samp.receivers.map((client) => (
           <option key={client.id} value={client.id}>
@@ -65,7 +75,11 @@ export function SendToSamp({ url, name }: SendToSampProps) {
         Send table
       </button>
       {result && (
-        <span className={result.ok ? "success" : "field-error"} role={result.ok ? undefined : "alert"} data-testid="samp-result">
+        <span
+          className={result.ok ? "success" : "field-error"}
+          role={result.ok ? undefined : "alert"}
+          data-testid="samp-result"
+        >
           {result.text}
         </span>
       )}

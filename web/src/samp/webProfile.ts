@@ -16,7 +16,12 @@ export interface SampClientInfo {
 
 export class SampError extends Error {}
 
-async function call(method: string, params: readonly XmlRpcValue[], hubUrl: string, keepalive = false): Promise<XmlRpcValue> {
+async function call(
+  method: string,
+  params: readonly XmlRpcValue[],
+  hubUrl: string,
+  keepalive = false,
+): Promise<XmlRpcValue> {
   let response: Response;
   try {
     response = await fetch(hubUrl, {
@@ -26,7 +31,9 @@ async function call(method: string, params: readonly XmlRpcValue[], hubUrl: stri
       keepalive,
     });
   } catch {
-    throw new SampError(`no SAMP hub answers at ${hubUrl}: start TOPCAT or Aladin (they run a hub), then connect again`);
+    throw new SampError(
+      `no SAMP hub answers at ${hubUrl}: start TOPCAT or Aladin (they run a hub), then connect again`,
+    );
   }
   if (!response.ok) throw new SampError(`the SAMP hub answered HTTP ${response.status}`);
   return decodeResponse(await response.text());

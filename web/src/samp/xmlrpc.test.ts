@@ -4,11 +4,17 @@ import { decodeResponse, encodeCall, XmlRpcFault } from "./xmlrpc";
 
 describe("XML-RPC", () => {
   it("encodes calls with structs, arrays and escaped text", () => {
-    const xml = encodeCall("samp.webhub.notify", ["key", { "samp.mtype": "table.load.votable", "samp.params": { url: "http://h/q?a=1&b=<2>" } }, [1, 2.5, true]]);
+    const xml = encodeCall("samp.webhub.notify", [
+      "key",
+      { "samp.mtype": "table.load.votable", "samp.params": { url: "http://h/q?a=1&b=<2>" } },
+      [1, 2.5, true],
+    ]);
     expect(xml).toContain("<methodName>samp.webhub.notify</methodName>");
     expect(xml).toContain("<member><name>samp.mtype</name><value><string>table.load.votable</string></value></member>");
     expect(xml).toContain("http://h/q?a=1&amp;b=&lt;2&gt;");
-    expect(xml).toContain("<value><int>1</int></value><value><double>2.5</double></value><value><boolean>1</boolean></value>");
+    expect(xml).toContain(
+      "<value><int>1</int></value><value><double>2.5</double></value><value><boolean>1</boolean></value>",
+    );
   });
 
   it("decodes what a hub answers", () => {

@@ -44,7 +44,10 @@ export function AddToBasketBar({ source, rows, selected, onAdded }: AddToBasketB
       const outcome = await add(source, picked, name);
       const parts = [`Added ${plural(outcome.added, "record")} to basket ${outcome.basket}`];
       if (outcome.already) parts.push(`${plural(outcome.already, "record was", "records were")} already there`);
-      if (outcome.withoutRecord) parts.push(`${plural(outcome.withoutRecord, "record is", "records are")} kept without the native columns (too large)`);
+      if (outcome.withoutRecord)
+        parts.push(
+          `${plural(outcome.withoutRecord, "record is", "records are")} kept without the native columns (too large)`,
+        );
       const text = `${parts.join("; ")}. The basket holds ${plural(outcome.count, "item")}.`;
       setMessage({ kind: "success", text });
       announce(text);
@@ -74,10 +77,19 @@ export function AddToBasketBar({ source, rows, selected, onAdded }: AddToBasketB
           <option key={b.name} value={b.name}>{`${b.name} (${b.count})`}</option>
         ))}
       </datalist>
-      <button type="button" onClick={() => void run(ticked)} aria-disabled={busy || ticked.length === 0 || nameError !== null || undefined}>
+      <button
+        type="button"
+        onClick={() => void run(ticked)}
+        aria-disabled={busy || ticked.length === 0 || nameError !== null || undefined}
+      >
         Add selected ({ticked.length})
       </button>
-      <button type="button" className="button-secondary" onClick={() => void run(rows)} aria-disabled={busy || rows.length === 0 || nameError !== null || undefined}>
+      <button
+        type="button"
+        className="button-secondary"
+        onClick={() => void run(rows)}
+        aria-disabled={busy || rows.length === 0 || nameError !== null || undefined}
+      >
         Add whole page ({rows.length})
       </button>
       <Link to={`/basket/${encodeURIComponent(BASKET_NAME.test(name) ? name : "default")}`}>Open basket</Link>
@@ -87,7 +99,11 @@ export function AddToBasketBar({ source, rows, selected, onAdded }: AddToBasketB
         </span>
       )}
       {message && (
-        <p className={message.kind === "error" ? "toolbar-message field-error" : "toolbar-message success"} role={message.kind === "error" ? "alert" : undefined} data-testid="basket-message">
+        <p
+          className={message.kind === "error" ? "toolbar-message field-error" : "toolbar-message success"}
+          role={message.kind === "error" ? "alert" : undefined}
+          data-testid="basket-message"
+        >
           {message.text}
         </p>
       )}

@@ -95,7 +95,13 @@ const DeleteBasketMutation = graphql(`
 
 const ITEMS_PER_PAGE = 100;
 
-function BasketSwitcher({ current, baskets }: { current: string; baskets: readonly { name: string; count: number }[] }) {
+function BasketSwitcher({
+  current,
+  baskets,
+}: {
+  current: string;
+  baskets: readonly { name: string; count: number }[];
+}) {
   const id = useId();
   const navigate = useNavigate();
   const [name, setName] = useState("");
@@ -106,7 +112,11 @@ function BasketSwitcher({ current, baskets }: { current: string; baskets: readon
         <ul className="tabs">
           {baskets.map((b) => (
             <li key={b.name}>
-              <Link to={`/basket/${encodeURIComponent(b.name)}`} aria-current={b.name === current ? "page" : undefined} className="tab">
+              <Link
+                to={`/basket/${encodeURIComponent(b.name)}`}
+                aria-current={b.name === current ? "page" : undefined}
+                className="tab"
+              >
                 {b.name} <span className="badge">{formatCount(b.count)}</span>
               </Link>
             </li>
@@ -195,15 +205,23 @@ export function BasketPage() {
       clear();
       report("success", `Removed ${plural(payload.removed, "item")} from basket ${name}.`);
     } else {
-      report("error", result.error?.message ?? (payload && "message" in payload ? payload.message : "Nothing was removed."));
+      report(
+        "error",
+        result.error?.message ?? (payload && "message" in payload ? payload.message : "Nothing was removed."),
+      );
     }
   };
   const clearAll = async () => {
     setConfirm(null);
     const result = await clearBasket({ basket: name });
     const payload = result.data?.clearBasket;
-    if (payload?.__typename === "BasketCleared") report("success", `Basket ${name} is empty (${plural(payload.removed, "item")} removed).`);
-    else report("error", result.error?.message ?? (payload && "message" in payload ? payload.message : "The basket was not cleared."));
+    if (payload?.__typename === "BasketCleared")
+      report("success", `Basket ${name} is empty (${plural(payload.removed, "item")} removed).`);
+    else
+      report(
+        "error",
+        result.error?.message ?? (payload && "message" in payload ? payload.message : "The basket was not cleared."),
+      );
   };
   const deleteAll = async () => {
     setConfirm(null);
@@ -212,7 +230,11 @@ export function BasketPage() {
     if (payload?.__typename === "BasketDeleted") {
       announce(`Basket ${name} deleted.`);
       navigate("/basket/default");
-    } else report("error", result.error?.message ?? (payload && "message" in payload ? payload.message : "The basket was not deleted."));
+    } else
+      report(
+        "error",
+        result.error?.message ?? (payload && "message" in payload ? payload.message : "The basket was not deleted."),
+      );
   };
 
   const ticked = items.filter((item) => selected.has(item.id)).length;
@@ -243,7 +265,12 @@ export function BasketPage() {
 
       {items.length > 0 && (
         <div className="toolbar" role="group" aria-label="Change the basket">
-          <button type="button" className="button-secondary" aria-disabled={ticked === 0 || undefined} onClick={() => void remove()}>
+          <button
+            type="button"
+            className="button-secondary"
+            aria-disabled={ticked === 0 || undefined}
+            onClick={() => void remove()}
+          >
             Remove selected ({ticked})
           </button>
           {confirm === "clear" ? (
@@ -281,15 +308,19 @@ export function BasketPage() {
         </div>
       )}
       {message && (
-        <p className={message.kind === "error" ? "field-error" : "success"} role={message.kind === "error" ? "alert" : undefined} data-testid="basket-page-message">
+        <p
+          className={message.kind === "error" ? "field-error" : "success"}
+          role={message.kind === "error" ? "alert" : undefined}
+          data-testid="basket-page-message"
+        >
           {message.text}
         </p>
       )}
 
       {items.length === 0 ? (
         <p>
-          This basket is empty. Tick records in <Link to="/archives">a query's results</Link> or a <Link to="/multi">multi-query</Link> to add
-          them.
+          This basket is empty. Tick records in <Link to="/archives">a query's results</Link> or a{" "}
+          <Link to="/multi">multi-query</Link> to add them.
         </p>
       ) : (
         <div className="table-wrap">
@@ -314,7 +345,9 @@ export function BasketPage() {
                 <th scope="col" className="num">
                   Dec <span className="unit">(deg)</span>
                 </th>
-                <th scope="col" className="num">Size</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
                 <th scope="col">Data</th>
                 <th scope="col">Added</th>
               </tr>
@@ -325,12 +358,23 @@ export function BasketPage() {
                 return (
                   <tr key={item.id} data-record-id={item.recordId}>
                     <td className="cell-check">
-                      <input type="checkbox" checked={selected.has(item.id)} onChange={(e) => toggle(item.id, e.target.checked)} aria-label={`Select ${title}`} />
+                      <input
+                        type="checkbox"
+                        checked={selected.has(item.id)}
+                        onChange={(e) => toggle(item.id, e.target.checked)}
+                        aria-label={`Select ${title}`}
+                      />
                     </td>
                     <th scope="row" className="cell-title">
                       {title}
                     </th>
-                    <td>{item.dataset ? <Link to={`/query/${encodeURIComponent(item.dataset.id)}`}>{item.dataset.name}</Link> : <span title="This dataset is no longer configured">{item.datasetId} (gone)</span>}</td>
+                    <td>
+                      {item.dataset ? (
+                        <Link to={`/query/${encodeURIComponent(item.dataset.id)}`}>{item.dataset.name}</Link>
+                      ) : (
+                        <span title="This dataset is no longer configured">{item.datasetId} (gone)</span>
+                      )}
+                    </td>
                     <td>
                       <code className="small">{item.recordId}</code>
                     </td>
@@ -339,7 +383,12 @@ export function BasketPage() {
                     <td className="num">{formatBytes(item.sizeBytes)}</td>
                     <td>
                       {item.accessUrl && (
-                        <a href={item.accessUrl} target="_blank" rel="noopener noreferrer" title={item.accessFormat ?? undefined}>
+                        <a
+                          href={item.accessUrl}
+                          target="_blank"
+                          rel="noopener noreferrer"
+                          title={item.accessFormat ?? undefined}
+                        >
                           Download<span className="visually-hidden"> {title}</span>
                         </a>
                       )}

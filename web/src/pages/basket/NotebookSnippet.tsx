@@ -2,9 +2,14 @@
 import { CopyButton } from "../../components/CopyButton";
 
 export function notebookSnippet(exportUrl: string, signIn: boolean): string {
-  const lines = ["import io, httpx, pyvo", "from astropy.io.votable import parse", "", `url = ${JSON.stringify(exportUrl)}`];
+  const lines = [
+    "import io, httpx, pyvo",
+    "from astropy.io.votable import parse",
+    "",
+    `url = ${JSON.stringify(exportUrl)}`,
+  ];
   if (signIn) {
-    lines.push("token = \"...\"  # an access token from the gateway's sign-in service");
+    lines.push('token = "..."  # an access token from the gateway\'s sign-in service');
     lines.push('response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60)');
   } else {
     lines.push("response = httpx.get(url, timeout=60)");

@@ -85,7 +85,10 @@ export function useAddToBasket() {
   const [busy, setBusy] = useState(false);
 
   const addBatch = useCallback(
-    async (basket: string, items: BasketItemInput[]): Promise<{ added: number; count: number; withoutRecord: number }> => {
+    async (
+      basket: string,
+      items: BasketItemInput[],
+    ): Promise<{ added: number; count: number; withoutRecord: number }> => {
       let withoutRecord = 0;
       // Each RecordTooLarge names one record: send it without its native record and retry.
       for (let attempt = 0; attempt <= items.length; attempt += 1) {

@@ -9,7 +9,14 @@ import { useAnnounce } from "../../components/Announcer";
 import { InlineCode } from "../../components/InlineCode";
 import { Loading, Notice, RequestError } from "../../components/Status";
 import { SchemaForm, type Choice } from "./SchemaForm";
-import { initialSchemaValues, problemsByField, schemaFields, toParameters, type SchemaErrors, type SchemaValues } from "./jsonSchemaForm";
+import {
+  initialSchemaValues,
+  problemsByField,
+  schemaFields,
+  toParameters,
+  type SchemaErrors,
+  type SchemaValues,
+} from "./jsonSchemaForm";
 
 const JobFormQuery = graphql(`
   query JobForm {
@@ -147,11 +154,23 @@ export function CreateJobForm({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <form ref={formRef} className="panel job-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      ref={formRef}
+      className="panel job-form"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h2 id={`${id}-title`}>New job</h2>
       <div className="field">
         <label htmlFor={`${id}-type`}>Job type</label>
-        <select id={`${id}-type`} className="input-medium" value={jobType.name} onChange={(e) => setType(e.target.value)} aria-describedby={`${id}-type-help`}>
+        <select
+          id={`${id}-type`}
+          className="input-medium"
+          value={jobType.name}
+          onChange={(e) => setType(e.target.value)}
+          aria-describedby={`${id}-type-help`}
+        >
           {data.jobTypes.map((t) => (
             <option key={t.name} value={t.name}>
               {t.name}
@@ -174,7 +193,13 @@ export function CreateJobForm({ onCreated }: { onCreated: () => void }) {
       <div className="field-grid">
         <div className="field">
           <label htmlFor={`${id}-label`}>Label (optional)</label>
-          <input id={`${id}-label`} value={label} onChange={(e) => setLabel(e.target.value)} maxLength={64} autoComplete="off" />
+          <input
+            id={`${id}-label`}
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+            maxLength={64}
+            autoComplete="off"
+          />
         </div>
         <div className="field field-check">
           <label htmlFor={`${id}-run`}>Run it now</label>
@@ -185,7 +210,11 @@ export function CreateJobForm({ onCreated }: { onCreated: () => void }) {
         <button type="submit">Create job</button>
       </div>
       {outcome && (
-        <div className={outcome.kind === "error" ? "alert alert-error" : "alert alert-success"} role={outcome.kind === "error" ? "alert" : undefined} data-testid="job-form-outcome">
+        <div
+          className={outcome.kind === "error" ? "alert alert-error" : "alert alert-success"}
+          role={outcome.kind === "error" ? "alert" : undefined}
+          data-testid="job-form-outcome"
+        >
           {outcome.text}
           {outcome.problems && outcome.problems.length > 0 && (
             <ul>
@@ -196,7 +225,9 @@ export function CreateJobForm({ onCreated }: { onCreated: () => void }) {
           )}
         </div>
       )}
-      {data.tapDatasets.length === 0 && jobType.name === "query.tap" && <Notice kind="warning">No TAP dataset is configured.</Notice>}
+      {data.tapDatasets.length === 0 && jobType.name === "query.tap" && (
+        <Notice kind="warning">No TAP dataset is configured.</Notice>
+      )}
     </form>
   );
 }

@@ -55,7 +55,9 @@ export function JobsPage() {
       <CreateJobForm onCreated={refresh} />
       <section aria-labelledby="jobs-heading" data-live={live}>
         <h2 id="jobs-heading">Your jobs</h2>
-        {liveError && <Notice kind="warning">Live updates are off: {errorText(liveError)}. Reload the page to see changes.</Notice>}
+        {liveError && (
+          <Notice kind="warning">Live updates are off: {errorText(liveError)}. Reload the page to see changes.</Notice>
+        )}
         {fetching && !data && <Loading label="Loading your jobs…" />}
         {error && <RequestError error={error} what="your jobs" />}
         {data && <JobsTable jobs={data.jobs} />}

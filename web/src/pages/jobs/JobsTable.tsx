@@ -145,7 +145,11 @@ function JobRow({ job }: { job: JobFieldsFragment }) {
       <td>
         <div className="row-actions">
           {job.phase === "PENDING" && (
-            <button type="button" className="button-small" onClick={() => void start({ id: job.id }).then(() => announce(`Job ${name} queued.`))}>
+            <button
+              type="button"
+              className="button-small"
+              onClick={() => void start({ id: job.id }).then(() => announce(`Job ${name} queued.`))}
+            >
               Start<span className="visually-hidden"> job {name}</span>
             </button>
           )}
@@ -154,7 +158,11 @@ function JobRow({ job }: { job: JobFieldsFragment }) {
               Abort<span className="visually-hidden"> job {name}</span>
             </button>
           )}
-          <button type="button" className="button-small button-danger" onClick={() => void remove({ id: job.id }).then(() => announce(`Job ${name} deleted.`))}>
+          <button
+            type="button"
+            className="button-small button-danger"
+            onClick={() => void remove({ id: job.id }).then(() => announce(`Job ${name} deleted.`))}
+          >
             Delete<span className="visually-hidden"> job {name}</span>
           </button>
         </div>

@@ -22,13 +22,23 @@ function hint(field: SchemaField): string {
   const parts: string[] = [];
   if (field.description) parts.push(field.description);
   if (field.kind === "array" && field.itemKind) parts.push("One value per line or comma-separated.");
-  if (field.minimum !== undefined && field.maximum !== undefined) parts.push(`From ${field.minimum} to ${field.maximum}.`);
+  if (field.minimum !== undefined && field.maximum !== undefined)
+    parts.push(`From ${field.minimum} to ${field.maximum}.`);
   else if (field.minimum !== undefined) parts.push(`At least ${field.minimum}.`);
   if (!field.required && field.defaultText) parts.push(`Default: ${field.defaultText}.`);
   return parts.join(" ");
 }
 
-function FieldControl({ field, id, value, describedBy, invalid, onChange, choices, multiline }: {
+function FieldControl({
+  field,
+  id,
+  value,
+  describedBy,
+  invalid,
+  onChange,
+  choices,
+  multiline,
+}: {
   field: SchemaField;
   id: string;
   value: string;
@@ -38,12 +48,30 @@ function FieldControl({ field, id, value, describedBy, invalid, onChange, choice
   choices: readonly Choice[] | undefined;
   multiline: boolean;
 }) {
-  const common = { id, name: field.name, "aria-describedby": describedBy, "aria-invalid": invalid || undefined, "aria-required": field.required || undefined };
+  const common = {
+    id,
+    name: field.name,
+    "aria-describedby": describedBy,
+    "aria-invalid": invalid || undefined,
+    "aria-required": field.required || undefined,
+  };
   if (field.kind === "boolean") {
-    return <input {...common} type="checkbox" checked={value === "true"} onChange={(e) => onChange(e.target.checked ? "true" : "false")} />;
+    return (
+      <input
+        {...common}
+        type="checkbox"
+        checked={value === "true"}
+        onChange={(e) => onChange(e.target.checked ? "true" : "false")}
+      />
+    );
   }
   if (field.kind === "array" && choices) {
-    const picked = new Set(value.split(/[\n,]/).map((v) => v.trim()).filter(Boolean));
+    const picked = new Set(
+      value
+        .split(/[\n,]/)
+        .map((v) => v.trim())
+        .filter(Boolean),
+    );
     return (
       <div className="choice-list" role="group" aria-labelledby={`${id}-label`} aria-describedby={describedBy}>
         {choices.map((choice) => (
@@ -55,7 +83,12 @@ function FieldControl({ field, id, value, describedBy, invalid, onChange, choice
                 const next = new Set(picked);
                 if (e.target.checked) next.add(choice.value);
                 else next.delete(choice.value);
-                onChange(choices.filter((c) => next.has(c.value)).map((c) => c.value).join("\n"));
+                onChange(
+                  choices
+                    .filter((c) => next.has(c.value))
+                    .map((c) => c.value)
+                    .join("\n"),
+                );
               }}
             />
             {choice.label}
@@ -78,7 +111,15 @@ function FieldControl({ field, id, value, describedBy, invalid, onChange, choice
     );
   }
   if (multiline || field.kind === "array") {
-    return <textarea {...common} rows={multiline ? 6 : 3} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} />;
+    return (
+      <textarea
+        {...common}
+        rows={multiline ? 6 : 3}
+        value={value}
+        spellCheck={false}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    );
   }
   const numeric = field.kind === "number" || field.kind === "integer";
   return (
@@ -94,20 +135,37 @@ function FieldControl({ field, id, value, describedBy, invalid, onChange, choice
   );
 }
 
-export function SchemaForm({ idPrefix, fields, values, errors, onChange, choices = {}, multiline = [] }: SchemaFormProps) {
+export function SchemaForm({
+  idPrefix,
+  fields,
+  values,
+  errors,
+  onChange,
+  choices = {},
+  multiline = [],
+}: SchemaFormProps) {
   return (
     <div className="field-grid">
       {fields.map((field) => {
         const id = `${idPrefix}-${field.name}`;
         const help = hint(field);
         const error = errors[field.name];
-        const describedBy = [help ? `${id}-help` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+        const describedBy =
+          [help ? `${id}-help` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
         const wide = multiline.includes(field.name) || (field.kind === "array" && choices[field.name] !== undefined);
         return (
-          <div key={field.name} className={`field${wide ? " field-wide" : ""}${error ? " field-invalid" : ""}${field.kind === "boolean" ? " field-check" : ""}`}>
+          <div
+            key={field.name}
+            className={`field${wide ? " field-wide" : ""}${error ? " field-invalid" : ""}${field.kind === "boolean" ? " field-check" : ""}`}
+          >
             <label htmlFor={field.kind === "array" && choices[field.name] ? undefined : id} id={`${id}-label`}>
               {field.label}
-              {field.required && <span className="required" aria-hidden="true"> *</span>}
+              {field.required && (
+                <span className="required" aria-hidden="true">
+                  {" "}
+                  *
+                </span>
+              )}
             </label>
             <FieldControl
               field={field}

@@ -15,7 +15,11 @@ const TAP = {
 const SLEEP = {
   properties: {
     seconds: { default: 0.0, maximum: 3600, minimum: 0, title: "Seconds", type: "number" },
-    fail: { anyOf: [{ enum: ["usage", "transient", "fatal"], type: "string" }, { type: "null" }], default: null, title: "Fail" },
+    fail: {
+      anyOf: [{ enum: ["usage", "transient", "fatal"], type: "string" }, { type: "null" }],
+      default: null,
+      title: "Fail",
+    },
   },
   type: "object",
 };

@@ -61,7 +61,8 @@ function unwrapNullable(schema: JsonSchema): { schema: JsonSchema; nullable: boo
   if (schema.anyOf) {
     const branches = schema.anyOf.filter((b) => !typesOf(b).includes("null"));
     const nullable = branches.length < schema.anyOf.length;
-    if (branches.length === 1 && branches[0]) return { schema: { ...schema, ...branches[0], anyOf: undefined }, nullable };
+    if (branches.length === 1 && branches[0])
+      return { schema: { ...schema, ...branches[0], anyOf: undefined }, nullable };
     return { schema: { ...schema, anyOf: undefined, type: "string" }, nullable };
   }
   const types = typesOf(schema);
@@ -83,7 +84,10 @@ function defaultText(value: unknown): string {
 }
 
 function humanize(name: string): string {
-  const spaced = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_.]/g, " ").toLowerCase();
+  const spaced = name
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/[_.]/g, " ")
+    .toLowerCase();
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
@@ -128,7 +132,8 @@ export function initialSchemaValues(fields: readonly SchemaField[]): SchemaValue
 
 function parseScalar(kind: Scalar, text: string): { value: string | number } | { error: string } {
   if (kind === "string") return { value: text };
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return { error: kind === "integer" ? "must be a whole number" : "must be a number" };
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text))
+    return { error: kind === "integer" ? "must be a whole number" : "must be a number" };
   const value = Number(text);
   if (kind === "integer" && !Number.isInteger(value)) return { error: "must be a whole number" };
   return { value };
@@ -137,14 +142,18 @@ function parseScalar(kind: Scalar, text: string): { value: string | number } | {
 function checkBounds(field: SchemaField, value: number): string | null {
   if (field.minimum !== undefined && value < field.minimum) return `must be at least ${field.minimum}`;
   if (field.maximum !== undefined && value > field.maximum) return `must be at most ${field.maximum}`;
-  if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum) return `must be more than ${field.exclusiveMinimum}`;
-  if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum) return `must be less than ${field.exclusiveMaximum}`;
+  if (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum)
+    return `must be more than ${field.exclusiveMinimum}`;
+  if (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum)
+    return `must be less than ${field.exclusiveMaximum}`;
   return null;
 }
 
 function checkLength(field: SchemaField, text: string): string | null {
-  if (field.minLength !== undefined && text.length < field.minLength) return `must be at least ${field.minLength} characters`;
-  if (field.maxLength !== undefined && text.length > field.maxLength) return `must be at most ${field.maxLength} characters`;
+  if (field.minLength !== undefined && text.length < field.minLength)
+    return `must be at least ${field.minLength} characters`;
+  if (field.maxLength !== undefined && text.length > field.maxLength)
+    return `must be at most ${field.maxLength} characters`;
   return null;
 }
 
@@ -171,7 +180,10 @@ export function toParameters(
       continue;
     }
     if (field.kind === "array") {
-      const items = text.split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+      const items = text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter(Boolean);
       const parsed: (string | number)[] = [];
       for (const item of items) {
         const one = parseScalar(field.itemKind, item);
@@ -182,8 +194,10 @@ export function toParameters(
         parsed.push(one.value);
       }
       if (errors[field.name]) continue;
-      if (field.minItems !== undefined && parsed.length < field.minItems) errors[field.name] = `needs at least ${field.minItems}`;
-      else if (field.maxItems !== undefined && parsed.length > field.maxItems) errors[field.name] = `takes at most ${field.maxItems}`;
+      if (field.minItems !== undefined && parsed.length < field.minItems)
+        errors[field.name] = `needs at least ${field.minItems}`;
+      else if (field.maxItems !== undefined && parsed.length > field.maxItems)
+        errors[field.name] = `takes at most ${field.maxItems}`;
       else parameters[field.name] = parsed;
       continue;
     }
@@ -200,7 +214,10 @@ export function toParameters(
 }
 
 /** The gateway's InvalidJobParameters problems ("dataset: Field required") by field. */
-export function problemsByField(problems: readonly string[], fields: readonly SchemaField[]): { byField: SchemaErrors; other: string[] } {
+export function problemsByField(
+  problems: readonly string[],
+  fields: readonly SchemaField[],
+): { byField: SchemaErrors; other: string[] } {
   const byField: SchemaErrors = {};
   const other: string[] = [];
   for (const problem of problems) {

@@ -12,7 +12,15 @@ import { Loading, Notice, RequestError, errorText } from "../../components/Statu
 import { useAnnounce } from "../../components/Announcer";
 import { formatCount, formatMs, plural } from "../../format/numbers";
 import { QueryForm } from "../query/QueryForm";
-import { initialValues, searchFromUrl, searchToUrl, toQueryParams, validate, type FieldErrors, type FormValues } from "../query/searchState";
+import {
+  initialValues,
+  searchFromUrl,
+  searchToUrl,
+  toQueryParams,
+  validate,
+  type FieldErrors,
+  type FormValues,
+} from "../query/searchState";
 import { DatasetPicker } from "./DatasetPicker";
 import { mergeFields } from "./mergeFields";
 import { StreamedResultItem } from "./StreamedResultItem";
@@ -47,7 +55,10 @@ const MULTI_PAGE_SIZE = 20;
 function datasetsFromUrl(search: URLSearchParams): string[] | null {
   const raw = search.get("datasets");
   if (!raw) return null;
-  return raw.split(",").map((id) => id.trim()).filter(Boolean);
+  return raw
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
 }
 
 export function MultiQueryPage() {
@@ -143,7 +154,9 @@ export function MultiQueryPage() {
           const none = chosen !== null && chosen.length === 0;
           setPickerError(none ? "Choose at least one dataset" : undefined);
           if (Object.keys(problems).length === 0 && !none) {
-            setSearchParams(searchToUrl(values, 1, search.pageSize, chosen === null ? {} : { datasets: chosen.join(",") }));
+            setSearchParams(
+              searchToUrl(values, 1, search.pageSize, chosen === null ? {} : { datasets: chosen.join(",") }),
+            );
           }
           return problems;
         }}
@@ -176,7 +189,13 @@ export function MultiQueryPage() {
         {state && state.results.length > 0 && (
           <ol className="stream-list" aria-label="Answers, in order of arrival">
             {state.results.map((result, index) => (
-              <StreamedResultItem key={result.datasetId} result={result} arrival={index + 1} values={search.values} params={request?.params ?? {}} />
+              <StreamedResultItem
+                key={result.datasetId}
+                result={result}
+                arrival={index + 1}
+                values={search.values}
+                params={request?.params ?? {}}
+              />
             ))}
           </ol>
         )}

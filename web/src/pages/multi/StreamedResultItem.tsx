@@ -34,7 +34,13 @@ export function StreamedResultItem({ result, arrival, values, params }: Streamed
         </span>
         <span className="muted">{formatMs(result.elapsedMs)}</span>
         {!result.error && rows > 0 && (
-          <button type="button" className="button-small" aria-expanded={open} aria-controls={`${id}-records`} onClick={() => setOpen(!open)}>
+          <button
+            type="button"
+            className="button-small"
+            aria-expanded={open}
+            aria-controls={`${id}-records`}
+            onClick={() => setOpen(!open)}
+          >
             {open ? "Hide records" : `Show ${plural(rows, "record")}`}
             <span className="visually-hidden"> of {name}</span>
           </button>

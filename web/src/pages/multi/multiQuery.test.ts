@@ -17,7 +17,12 @@ const field = (name: string, type: FormField["type"], allowedValues: string[] = 
 describe("mergeFields", () => {
   it("unites the datasets' inputs in the common order, none required", () => {
     const scs = [field("ra", "FLOAT", [], true), field("dec", "FLOAT", [], true), field("radius", "FLOAT", [], true)];
-    const obscore = [field("ra", "FLOAT"), field("dec", "FLOAT"), field("collection", "ENUM", ["a", "b"]), field("target", "STRING")];
+    const obscore = [
+      field("ra", "FLOAT"),
+      field("dec", "FLOAT"),
+      field("collection", "ENUM", ["a", "b"]),
+      field("target", "STRING"),
+    ];
     const other = [field("collection", "ENUM", ["b", "c"])];
     const merged = mergeFields([obscore, scs, other]);
     expect(merged.map((f) => f.name)).toEqual(["target", "ra", "dec", "radius", "collection"]);
@@ -30,10 +35,32 @@ describe("mergeFields", () => {
 
 describe("reduceStream", () => {
   it("keeps results in order of arrival, then the summary", () => {
-    const start: StreamState = { run: "r", results: [], completed: 0, total: null, summary: null, error: null, done: false };
+    const start: StreamState = {
+      run: "r",
+      results: [],
+      completed: 0,
+      total: null,
+      summary: null,
+      error: null,
+      done: false,
+    };
     const result = (id: string) => ({ datasetId: id }) as never;
-    let state = reduceStream(start, { kind: "RESULT", completed: 1, total: 2, result: result("b"), summary: null, error: null });
-    state = reduceStream(state, { kind: "RESULT", completed: 2, total: 2, result: result("a"), summary: null, error: null });
+    let state = reduceStream(start, {
+      kind: "RESULT",
+      completed: 1,
+      total: 2,
+      result: result("b"),
+      summary: null,
+      error: null,
+    });
+    state = reduceStream(state, {
+      kind: "RESULT",
+      completed: 2,
+      total: 2,
+      result: result("a"),
+      summary: null,
+      error: null,
+    });
     expect(state.results.map((r) => r.datasetId)).toEqual(["b", "a"]);
     expect(state.done).toBe(false);
     const summary = { datasets: 2, succeeded: 2, failed: 0, totalCount: 9, elapsedMs: 12 };

@@ -34,7 +34,8 @@ function FieldInput({
   const id = `${formId}-${field.name}`;
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
-  const describedBy = [field.description ? helpId : null, error ? errorId : null].filter(Boolean).join(" ") || undefined;
+  const describedBy =
+    [field.description ? helpId : null, error ? errorId : null].filter(Boolean).join(" ") || undefined;
   const common = {
     id,
     name: field.name,
@@ -90,7 +91,16 @@ function FieldInput({
   );
 }
 
-export function QueryForm({ fields, values, errors, onChange, onSubmit, busy, submitLabel = "Search", children }: QueryFormProps) {
+export function QueryForm({
+  fields,
+  values,
+  errors,
+  onChange,
+  onSubmit,
+  busy,
+  submitLabel = "Search",
+  children,
+}: QueryFormProps) {
   const formId = useId();
   const formRef = useRef<HTMLFormElement>(null);
   const submit = (event: FormEvent) => {
@@ -124,9 +134,7 @@ export function QueryForm({ fields, values, errors, onChange, onSubmit, busy, su
       </div>
       {children}
       <div className="form-actions">
-        <button type="submit">
-          {busy ? "Searching…" : submitLabel}
-        </button>
+        <button type="submit">{busy ? "Searching…" : submitLabel}</button>
       </div>
     </form>
   );

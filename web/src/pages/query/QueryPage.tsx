@@ -60,7 +60,10 @@ const DatasetResultsQuery = graphql(`
 `);
 
 export function votableUrl(datasetId: string, query: URLSearchParams): string {
-  return new URL(`/query/${encodeURIComponent(datasetId)}.votable?${query.toString()}`, window.location.href).toString();
+  return new URL(
+    `/query/${encodeURIComponent(datasetId)}.votable?${query.toString()}`,
+    window.location.href,
+  ).toString();
 }
 
 export function QueryPage() {
@@ -113,7 +116,8 @@ export function QueryPage() {
   }, [result, fields, edited]);
 
   const go = useCallback(
-    (nextValues: FormValues, page: number, pageSize: number) => setSearchParams(searchToUrl(nextValues, page, pageSize)),
+    (nextValues: FormValues, page: number, pageSize: number) =>
+      setSearchParams(searchToUrl(nextValues, page, pageSize)),
     [setSearchParams],
   );
 
@@ -160,7 +164,9 @@ export function QueryPage() {
             setEdited(new Set());
             go(values, 1, search.pageSize);
           } else {
-            announce(`The search has ${plural(Object.keys(problems).length, "problem")}: ${Object.values(problems).join("; ")}`);
+            announce(
+              `The search has ${plural(Object.keys(problems).length, "problem")}: ${Object.values(problems).join("; ")}`,
+            );
           }
           return problems;
         }}

@@ -46,14 +46,18 @@ export function RecordDialog({ record, onClose }: { record: RecordRef; onClose: 
   });
   const result = data?.dataset?.query;
   const row = result?.rows[0];
-  const fields = row && typeof row.fields === "object" && row.fields !== null ? (row.fields as Record<string, unknown>) : null;
+  const fields =
+    row && typeof row.fields === "object" && row.fields !== null ? (row.fields as Record<string, unknown>) : null;
   return (
     <Dialog title={`Record: ${record.title}`} onClose={onClose} wide>
       {fetching && !data && <Loading label="Loading the native record…" />}
       {error && <RequestError error={error} what="the record" />}
       {result?.error && <Notice kind="error">{result.error.message}</Notice>}
       {row && row.id !== record.recordId && (
-        <Notice kind="warning">The archive's answer has changed since this page was loaded: this is the record now at position {record.position}.</Notice>
+        <Notice kind="warning">
+          The archive's answer has changed since this page was loaded: this is the record now at position{" "}
+          {record.position}.
+        </Notice>
       )}
       {fields && (
         <>

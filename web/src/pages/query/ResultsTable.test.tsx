@@ -61,7 +61,20 @@ describe("ResultsTable", () => {
     const onShowPreview = vi.fn();
     const { table } = render(rows(3), onToggle, onShowPreview);
     const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
-    expect(headers).toEqual(["", "Title", "Collection", "RA (deg)", "Dec (deg)", "FoV (deg)", "Product type", "Calib.", "Size", "Data", "Preview", "Native record"]);
+    expect(headers).toEqual([
+      "",
+      "Title",
+      "Collection",
+      "RA (deg)",
+      "Dec (deg)",
+      "FoV (deg)",
+      "Product type",
+      "Calib.",
+      "Size",
+      "Data",
+      "Preview",
+      "Native record",
+    ]);
     const first = table.querySelector("tbody tr") as HTMLTableRowElement;
     expect(first.getAttribute("aria-rowindex")).toBe("52"); // the header is row 1
     expect([...first.cells].map((c) => c.textContent)).toContain("2.10 GB");

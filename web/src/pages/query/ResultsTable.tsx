@@ -71,7 +71,12 @@ function Row({
   return (
     <tr aria-rowindex={rowNumber + 1} className={selected ? "selected" : undefined} data-record-id={row.id}>
       <td className="cell-check">
-        <input type="checkbox" checked={selected} onChange={(e) => onToggle(row.id, e.target.checked)} aria-label={`Select ${name}`} />
+        <input
+          type="checkbox"
+          checked={selected}
+          onChange={(e) => onToggle(row.id, e.target.checked)}
+          aria-label={`Select ${name}`}
+        />
       </td>
       <th scope="row" className="cell-title" title={row.target ? `${name} (target: ${row.target})` : name}>
         {name}
@@ -118,12 +123,19 @@ function SelectAll({ rows, selected, onToggleAll }: Pick<ResultsTableProps, "row
     if (ref.current) ref.current.indeterminate = count > 0 && !all;
   }, [count, all]);
   return (
-    <input ref={ref} type="checkbox" checked={all} onChange={(e) => onToggleAll(e.target.checked)} aria-label="Select every record of this page" />
+    <input
+      ref={ref}
+      type="checkbox"
+      checked={all}
+      onChange={(e) => onToggleAll(e.target.checked)}
+      aria-label="Select every record of this page"
+    />
   );
 }
 
 export function ResultsTable(props: ResultsTableProps) {
-  const { rows, caption, firstRowNumber, totalRows, selected, onToggle, onToggleAll, onShowRecord, onShowPreview } = props;
+  const { rows, caption, firstRowNumber, totalRows, selected, onToggle, onToggleAll, onShowRecord, onShowPreview } =
+    props;
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtual = rows.length > VIRTUALIZE_AFTER;
   const virtualizer = useVirtualizer({
@@ -141,7 +153,13 @@ export function ResultsTable(props: ResultsTableProps) {
   const visible = items ? items.map((item) => item.index) : rows.map((_, index) => index);
 
   return (
-    <div ref={scrollRef} className={virtual ? "table-wrap table-scroll" : "table-wrap"} tabIndex={virtual ? 0 : undefined} role={virtual ? "region" : undefined} aria-label={virtual ? caption : undefined}>
+    <div
+      ref={scrollRef}
+      className={virtual ? "table-wrap table-scroll" : "table-wrap"}
+      tabIndex={virtual ? 0 : undefined}
+      role={virtual ? "region" : undefined}
+      aria-label={virtual ? caption : undefined}
+    >
       <table className="table results-table" aria-rowcount={totalRows + 1} data-testid="results-table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
@@ -164,7 +182,9 @@ export function ResultsTable(props: ResultsTableProps) {
             <th scope="col" className="num">
               <abbr title="Calibration level">Calib.</abbr>
             </th>
-            <th scope="col" className="num">Size</th>
+            <th scope="col" className="num">
+              Size
+            </th>
             <th scope="col">Data</th>
             <th scope="col">Preview</th>
             <th scope="col">

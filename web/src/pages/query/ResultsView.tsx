@@ -61,7 +61,15 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-status-${status.toLowerCase()}`}>{STATUS_TEXT[status] ?? status}</span>;
 }
 
-export function ResultsView({ result, datasetName, params, votableUrl, onPage, onPageSize, measure = false }: ResultsViewProps) {
+export function ResultsView({
+  result,
+  datasetName,
+  params,
+  votableUrl,
+  onPage,
+  onPageSize,
+  measure = false,
+}: ResultsViewProps) {
   const rows = result.rows;
   const { selected, toggle, toggleAll, clear } = useSelection(rows);
   const [record, setRecord] = useState<RecordRef | null>(null);
@@ -96,8 +104,8 @@ export function ResultsView({ result, datasetName, params, votableUrl, onPage, o
       </p>
       {result.status === "OVERFLOW" && (
         <Notice kind="warning">
-          The archive stopped at its record limit: more records match than these {formatCount(total)}. Narrow the search (a
-          smaller radius, a collection) to see them all.
+          The archive stopped at its record limit: more records match than these {formatCount(total)}. Narrow the search
+          (a smaller radius, a collection) to see them all.
         </Notice>
       )}
       {result.nativeQuery && (

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { fieldsOfParameter, initialValues, searchFromUrl, searchToUrl, toQueryParams, validate, type FormField } from "./searchState";
+import {
+  fieldsOfParameter,
+  initialValues,
+  searchFromUrl,
+  searchToUrl,
+  toQueryParams,
+  validate,
+  type FormField,
+} from "./searchState";
 
 const field = (name: string, type: FormField["type"], extra: Partial<FormField> = {}): FormField => ({
   name,
@@ -20,7 +28,12 @@ describe("search in the URL", () => {
     const url = searchToUrl({ ra: "200", dec: " 50 ", target: "", collection: "x y" }, 3, 25);
     expect(url.toString()).toBe("ra=200&dec=50&collection=x+y&page=3&pageSize=25");
     const search = searchFromUrl(url);
-    expect(search).toEqual({ values: { ra: "200", dec: "50", collection: "x y" }, page: 3, pageSize: 25, submitted: true });
+    expect(search).toEqual({
+      values: { ra: "200", dec: "50", collection: "x y" },
+      page: 3,
+      pageSize: 25,
+      submitted: true,
+    });
   });
 
   it("falls back on bad pages and caps the page size", () => {
@@ -38,7 +51,11 @@ describe("search in the URL", () => {
 
 describe("validate", () => {
   it("checks ranges, numbers and required fields like the gateway", () => {
-    const fields = [...CONE, field("calibrationLevel", "ENUM", { allowedValues: ["0", "1", "2"] }), field("target", "STRING", { required: true })];
+    const fields = [
+      ...CONE,
+      field("calibrationLevel", "ENUM", { allowedValues: ["0", "1", "2"] }),
+      field("target", "STRING", { required: true }),
+    ];
     expect(validate(fields, { ra: "361", dec: "abc", radius: "0", calibrationLevel: "7" })).toEqual({
       ra: "RA must be at least 0 and at most 360 degrees",
       dec: "DEC must be a number",
@@ -49,7 +66,9 @@ describe("validate", () => {
   });
 
   it("wants RA and Dec together, and a radius with them", () => {
-    expect(validate(CONE, { ra: "10", dec: "", radius: "1" })).toEqual({ dec: "RA and Dec must be given together for a cone search" });
+    expect(validate(CONE, { ra: "10", dec: "", radius: "1" })).toEqual({
+      dec: "RA and Dec must be given together for a cone search",
+    });
     expect(validate(CONE, { ra: "10", dec: "5", radius: "" })).toEqual({ radius: "a cone search needs a radius" });
     expect(validate(CONE, { ra: "", dec: "", radius: "0.1" })).toEqual({});
   });
@@ -61,7 +80,9 @@ describe("validate", () => {
 
 describe("toQueryParams", () => {
   it("types the values and drops a radius without a centre", () => {
-    expect(toQueryParams({ ra: "200", dec: "-5", radius: "1.5", calibrationLevel: "2", target: " M 31 ", collection: "" })).toEqual({
+    expect(
+      toQueryParams({ ra: "200", dec: "-5", radius: "1.5", calibrationLevel: "2", target: " M 31 ", collection: "" }),
+    ).toEqual({
       ra: 200,
       dec: -5,
       radius: 1.5,

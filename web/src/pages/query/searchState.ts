@@ -19,7 +19,15 @@ export type FormValues = Record<string, string>;
 export type FieldErrors = Record<string, string>;
 
 /** The inputs of QueryParamsInput, the vocabulary every dataset shares. */
-export const PARAM_NAMES = ["target", "ra", "dec", "radius", "collection", "calibrationLevel", "dataproductType"] as const;
+export const PARAM_NAMES = [
+  "target",
+  "ra",
+  "dec",
+  "radius",
+  "collection",
+  "calibrationLevel",
+  "dataproductType",
+] as const;
 type ParamName = (typeof PARAM_NAMES)[number];
 
 export const PAGE_SIZES = [25, 50, 100, 250, 1000] as const;
@@ -74,7 +82,12 @@ export function searchFromUrl(search: URLSearchParams): Search {
 }
 
 /** The URL query of a search; empty inputs are left out. */
-export function searchToUrl(values: FormValues, page: number, pageSize: number, extra: Record<string, string> = {}): URLSearchParams {
+export function searchToUrl(
+  values: FormValues,
+  page: number,
+  pageSize: number,
+  extra: Record<string, string> = {},
+): URLSearchParams {
   const url = new URLSearchParams();
   for (const [key, value] of Object.entries(extra)) url.set(key, value);
   for (const name of PARAM_NAMES) {
@@ -125,7 +138,12 @@ export function validate(fields: readonly FormField[], values: FormValues): Fiel
     let problem: string | null = null;
     if (field.type === "ENUM") {
       if (!field.allowedValues.includes(text)) problem = `must be one of ${field.allowedValues.join(", ")}`;
-    } else if (field.type === "FLOAT" || field.type === "INT" || FLOAT_PARAMS.has(field.name) || INTEGER_PARAMS.has(field.name)) {
+    } else if (
+      field.type === "FLOAT" ||
+      field.type === "INT" ||
+      FLOAT_PARAMS.has(field.name) ||
+      INTEGER_PARAMS.has(field.name)
+    ) {
       problem = checkNumber(field.name, text, field.type === "INT" || INTEGER_PARAMS.has(field.name));
     } else if (text.length > MAX_TEXT) {
       problem = `must be at most ${MAX_TEXT} characters`;

@@ -16,14 +16,19 @@ export function SampPage() {
     <section>
       <PageHeading title="IVOA-SAMP">IVOA-SAMP</PageHeading>
       <p className="lead">
-        SAMP connects this page to desktop tools such as TOPCAT and Aladin: results pages and baskets go to them as VOTables.
+        SAMP connects this page to desktop tools such as TOPCAT and Aladin: results pages and baskets go to them as
+        VOTables.
       </p>
       <div className="panel">
         <h2>Connection</h2>
         <p data-testid="samp-status">
           Status:{" "}
           <strong>
-            {status === "connected" ? "connected to the SAMP hub" : status === "connecting" ? "connecting… (accept ESAP in the hub's dialog)" : "not connected"}
+            {status === "connected"
+              ? "connected to the SAMP hub"
+              : status === "connecting"
+                ? "connecting… (accept ESAP in the hub's dialog)"
+                : "not connected"}
           </strong>
         </p>
         {samp.error && <Notice kind="error">{samp.error}</Notice>}
@@ -38,7 +43,11 @@ export function SampPage() {
               </button>
             </>
           ) : (
-            <button type="button" onClick={() => void samp.connect()} aria-disabled={status === "connecting" || undefined}>
+            <button
+              type="button"
+              onClick={() => void samp.connect()}
+              aria-disabled={status === "connecting" || undefined}
+            >
               Connect to the SAMP hub
             </button>
           )}
@@ -66,12 +75,12 @@ export function SampPage() {
         <ol>
           <li>Start a SAMP hub: TOPCAT and Aladin start one when none runs.</li>
           <li>
-            Connect here. The hub asks whether to accept “ESAP”: accept. (The page talks to the hub at <code>{HUB_URL}</code>,
-            the SAMP Web Profile.)
+            Connect here. The hub asks whether to accept “ESAP”: accept. (The page talks to the hub at{" "}
+            <code>{HUB_URL}</code>, the SAMP Web Profile.)
           </li>
           <li>
-            On a <Link to="/archives">query's results</Link> or in the <Link to="/basket">basket</Link>, use “Send table”: the tool loads
-            the VOTable from this gateway.
+            On a <Link to="/archives">query's results</Link> or in the <Link to="/basket">basket</Link>, use “Send
+            table”: the tool loads the VOTable from this gateway.
           </li>
         </ol>
       </div>
