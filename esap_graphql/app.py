@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
+from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
@@ -27,6 +28,7 @@ from esap_graphql.graphiql import STATIC_DIR, STATIC_PATH, graphiql_page
 from esap_graphql.http_auth import USER_STATE_KEY, authenticate
 from esap_graphql.json_encoding import dumps, dumps_str
 from esap_graphql.schema import build_schema
+from esap_graphql.schema.subgraph import build_subgraph_schema
 from esap_graphql.services.auth import (
     AuthenticationError,
     Authenticator,
@@ -48,10 +50,12 @@ _WS_TOKEN_KEYS = ("Authorization", "authorization", "token", "accessToken")
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     """strawberry's ASGI app, with our typed context built per request."""
 
-    def __init__(self, process: ProcessContext) -> None:
+    def __init__(
+        self, process: ProcessContext, *, build: Callable[..., Schema] = build_schema
+    ) -> None:
         settings = process.settings
         super().__init__(
-            build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens),
+            build(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens),
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             keep_alive=True,
@@ -178,12 +182,14 @@ async def authenticate_scope(auth: Authenticator, scope: Any) -> User | Response
 def create_app(settings: Settings, *, process: ProcessContext | None = None) -> Starlette:
     """The application; the lifespan builds the process context unless one is given."""
     graphql_endpoint = _GraphQLEndpoint()
+    subgraph_endpoint = _GraphQLEndpoint()  # the Apollo Federation subgraph (schema.subgraph)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         owned = process is None
         ctx = process or await ProcessContext.create(settings)
         graphql_endpoint.app = GatewayGraphQL(ctx)
+        subgraph_endpoint.app = GatewayGraphQL(ctx, build=build_subgraph_schema)
         logger.info(
             "esap-graphql ready: %d archives, %d datasets",
             len(ctx.catalogue.archives),
@@ -199,6 +205,8 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
+            Route("/subgraph/graphql", subgraph_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/subgraph/graphql", subgraph_endpoint),
             Route("/health", health),
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
