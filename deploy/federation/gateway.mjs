@@ -34,8 +34,16 @@ async function esapSdl(url) {
   return body.data._service.sdl;
 }
 
+// Apollo's messages go to stderr: stdout carries only the line saying where we listen.
+const logger = {
+  debug() {},
+  info: (message) => console.error(message),
+  warn: (message) => console.error(message),
+  error: (message) => console.error(message),
+};
+
 const data = JSON.parse(readFileSync(values.data, "utf8"));
-const publications = new ApolloServer({ schema: publicationsSchema(data) });
+const publications = new ApolloServer({ schema: publicationsSchema(data), logger });
 const { url: publicationsUrl } = await startStandaloneServer(publications, {
   listen: { host: "127.0.0.1", port: 0 },
 });
@@ -48,6 +56,7 @@ if (values.supergraph) writeFileSync(values.supergraph, supergraphSdl);
 
 const gateway = new ApolloGateway({
   supergraphSdl,
+  logger,
   buildService: ({ url }) =>
     new RemoteGraphQLDataSource({
       url,
@@ -57,7 +66,7 @@ const gateway = new ApolloGateway({
       },
     }),
 });
-const server = new ApolloServer({ gateway });
+const server = new ApolloServer({ gateway, logger });
 const { url: gatewayUrl } = await startStandaloneServer(server, {
   listen: { host: "127.0.0.1", port: Number(values.port) },
   context: async ({ req }) => ({ authorization: req.headers.authorization }),

@@ -145,11 +145,21 @@ async def _jobs(info: Info, ids: list[str]) -> dict[str, object]:
     return {k: Job.from_domain(v, url) for k, v in found.items()}
 
 
+# Elsewhere items are served as the domain objects they are (see schema.basket); the
+# _Entity union needs instances of the type itself to tell which member they are.
+_ITEM_ATTRIBUTES = tuple(
+    f.python_name
+    for f in BasketItem.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    if f.base_resolver is None
+)
+
+
 async def _basket_items(info: Info, ids: list[str]) -> dict[str, object]:
-    # Items are served as the domain objects they are (see schema.basket): the cast
-    # tells the _Entity union which type they are.
     found = await resolve.basket_items(info.context, ids)
-    return {k: strawberry.cast(BasketItem, v) for k, v in found.items()}
+    return {
+        k: BasketItem(**{name: getattr(v, name) for name in _ITEM_ATTRIBUTES})
+        for k, v in found.items()
+    }
 
 
 _LOOKUPS: Mapping[str, _Lookup] = {
