@@ -93,3 +93,19 @@ def test_an_invalid_compose_file_is_refused(tmp_path: Path) -> None:
     result = run(tool("docker-compose"), "-f", broken, "config", check=False)
     assert result.returncode != 0
     assert "read_only" in result.stderr
+
+
+def test_the_readme_override_turns_sign_in_on_for_gateway_and_workers(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    compose_section = readme[readme.index("### docker-compose") : readme.index("### Helm")]
+    override = compose_section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "docker-compose.override.yml").write_text(override, encoding="utf-8")
+    result = run(
+        tool("docker-compose"), "-f", ROOT / "docker-compose.yml",
+        "-f", tmp_path / "docker-compose.override.yml", "config",
+    )  # fmt: skip
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in ("gateway", "worker"):
+        env = services[name]["environment"]
+        assert env["ESAP_OIDC_ISSUER"] == "https://login.example.org/realms/esap"
+        assert env["ESAP_REDIS_URL"] == "redis://redis:6379/0"  # merged, not replaced
