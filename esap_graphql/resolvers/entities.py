@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Archive, Dataset
 from esap_graphql.domain.basket import BasketItem
 from esap_graphql.domain.jobs import Job
 from esap_graphql.resolvers import jobs as resolve_jobs
+from esap_graphql.resolvers.context import RequestContext
 
 
 def archives(ctx: RequestContext, ids: Sequence[str]) -> dict[str, Archive]:

@@ -31,7 +31,6 @@ from strawberry.types.field import StrawberryField
 
 from esap_graphql.domain.errors import InvalidParameter
 from esap_graphql.resolvers import entities as resolve
-from esap_graphql.resolvers.jobs import base_url
 from esap_graphql.schema.archives import Archive, Dataset
 from esap_graphql.schema.basket import BasketItem, Viewer
 from esap_graphql.schema.context import Info
@@ -141,7 +140,7 @@ async def _datasets(info: Info, ids: list[str]) -> dict[str, object]:
 
 async def _jobs(info: Info, ids: list[str]) -> dict[str, object]:
     found = await resolve.jobs(info.context, ids)
-    url = base_url(info.context)
+    url = info.context.base_url
     return {k: Job.from_domain(v, url) for k, v in found.items()}
 
 
