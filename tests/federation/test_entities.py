@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.federation.conftest import ROOT
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 from tests.support import DACHS_CATALOGUE
@@ -157,7 +157,7 @@ async def signed_in(tmp_path: Path, issuer: Issuer) -> AsyncIterator[httpx.Async
         config=DACHS_CATALOGUE, data_dir=tmp_path / "data", oidc_issuer=issuer.url,
         oidc_audience=AUDIENCE,
     )  # fmt: skip
-    ctx = await ProcessContext.create(settings)
+    ctx = await gateway_context(settings)
     try:
         async with (
             LifespanManager(create_app(settings, process=ctx)) as manager,
