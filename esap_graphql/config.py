@@ -16,8 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from esap_graphql.domain.archives import Archive, Catalogue, Dataset, Protocol, QueryField
 from esap_graphql.domain.archives import FieldType as DomainFieldType
+from esap_graphql.domain.data_lake import rucio_query_fields
 from esap_graphql.domain.query_fields import default_query_fields
 from esap_graphql.domain.records import RECORD_FIELDS
+from esap_graphql.rucio_config import RucioConfig
 
 DEFAULT_CATALOGUE = "catalogue.yaml"
 
@@ -218,9 +220,12 @@ class _DatasetConfig(BaseModel):
     max_records: Annotated[int, Field(ge=1)] | None = None
     fields: dict[str, str] = {}
     query_fields: list[_QueryFieldConfig] | None = None
+    rucio: RucioConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> _DatasetConfig:
+        if (self.protocol is Protocol.RUCIO) != (self.rucio is not None):
+            raise ValueError("a 'rucio' block is needed by, and allowed in, rucio datasets only")
         if self.protocol is Protocol.TAP:
             if not self.table:
                 raise ValueError("a tap dataset needs 'table' (e.g. ivoa.obscore)")
@@ -291,6 +296,12 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             )
             for q in cfg.query_fields
         )
+    elif cfg.rucio is not None:
+        query_fields = rucio_query_fields(
+            default_scope=cfg.rucio.default_scope,
+            fixed_scope=cfg.collection,
+            scopes=tuple(cfg.collections),
+        )
     else:
         # SIA 1.0 filters on the cone alone, and needs it, as a cone search does
         sia1 = cfg.protocol is Protocol.SIA and cfg.sia_version == 1
@@ -316,6 +327,7 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         collections=tuple(cfg.collections),
         field_map=dict(cfg.fields),
         query_fields=query_fields,
+        rucio=cfg.rucio.to_settings(cfg.access_url) if cfg.rucio is not None else None,
     )
 
 

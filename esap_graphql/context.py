@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
@@ -24,6 +25,7 @@ from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import User
 from esap_graphql.services.auth import Authenticator, LocalAuthenticator, OidcAuthenticator
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_runtime import JobRuntime, build_job_runtime
 from esap_graphql.services.multi_query import MultiQueryService
@@ -67,6 +69,7 @@ def build_connectors(http: httpx.AsyncClient | ServiceClients) -> dict[Protocol,
         Protocol.TAP: TapConnector(http=http),
         Protocol.SCS: ScsConnector(http=http),
         Protocol.SIA: SiaConnector(http=http),
+        Protocol.RUCIO: RucioConnector(),
     }
 
 
@@ -98,6 +101,7 @@ class ProcessContext:
     baskets: BasketService
     multi_queries: MultiQueryService
     jobs: JobRuntime
+    data_lake: DataLakeService
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -116,9 +120,10 @@ class ProcessContext:
         service_clients = build_service_clients(settings)
         engine = create_engine(database_url(settings.database_url, settings.data_dir))
         await migrate(engine)
+        connectors = connectors or build_connectors(service_clients)
         queries = DatasetQueryService(
             catalogue=catalogue,
-            connectors=connectors or build_connectors(service_clients),
+            connectors=connectors,
             limits=QueryLimits(
                 timeout=settings.query_timeout,
                 max_records=settings.max_records,
@@ -155,11 +160,18 @@ class ProcessContext:
             jobs=await build_job_runtime(
                 settings, engine=engine, queries=queries, http=http, baskets=baskets
             ),
+            data_lake=DataLakeService.over(
+                connectors,
+                catalogue=catalogue,
+                timeout=settings.query_timeout,
+                cache_ttl=settings.cache_ttl,
+            ),
         )
 
     async def aclose(self) -> None:
         """Release pools and connections."""
         await self.jobs.aclose()
+        await self.data_lake.aclose()
         await self.http.aclose()
         await self.service_clients.aclose()
         await self.engine.dispose()

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from esap_graphql.domain.data_lake import RucioSettings
 
 
 class Protocol(enum.Enum):
@@ -15,6 +19,7 @@ class Protocol(enum.Enum):
     TAP = "tap"
     SCS = "scs"
     SIA = "sia"
+    RUCIO = "rucio"
 
 
 class FieldType(enum.Enum):
@@ -59,6 +64,8 @@ class Dataset:
     collections: tuple[str, ...] = ()
     field_map: dict[str, str] = field(default_factory=dict)
     query_fields: tuple[QueryField, ...] = ()
+    #: How a Rucio data lake dataset authenticates and searches (protocol rucio only).
+    rucio: RucioSettings | None = None
 
     @property
     def service_key(self) -> str:
