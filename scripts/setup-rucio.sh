@@ -12,7 +12,11 @@
 #     .cache/rucio-server-venv/   rucio[postgresql] + gunicorn; pinned, never mixed
 #                                 with the gateway's .venv (rucio pins its own deps)
 #     .cache/rucio-home/etc/      rucio.cfg and alembic.ini (RUCIO_CONFIG points here)
-#     .cache/rucio-home/rse/      the directory behind the ESAP_LOCAL storage element
+#     .cache/rucio-home/log/      the server's logs
+# The database is machine-wide (every checkout shares it, like the directory
+# behind its storage element, /var/tmp/esap-rucio/rse, that the tests fill); its
+# comment records the Rucio version and layout it was built for, and a database
+# built for another one is rebuilt.
 #
 # Environment knobs:
 #     RUCIO_DB            database name (default rucio_esap, owner postgres)
@@ -22,6 +26,9 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUCIO_VERSION="41.5.1"
+# Stored as the database's comment: a database built by another version (or by
+# an older layout of this script) is rebuilt.
+DB_TAG="esap-graphql rucio $RUCIO_VERSION layout 1"
 GUNICORN_VERSION="27.0.1"
 VENV="$REPO_DIR/.cache/rucio-server-venv"
 HOME_DIR="$REPO_DIR/.cache/rucio-home"
@@ -45,8 +52,13 @@ if [ ! -f "$stamp" ]; then
 	log "installing rucio $RUCIO_VERSION and gunicorn into $VENV"
 	rm -rf "$VENV"
 	"$PYTHON" -m venv "$VENV"
-	"$VENV/bin/python" -m pip install --quiet --upgrade pip
-	"$VENV/bin/python" -m pip install --quiet "rucio[postgresql]==$RUCIO_VERSION" "gunicorn==$GUNICORN_VERSION"
+	pip_log="$HOME_DIR/log/pip.log"
+	mkdir -p "$HOME_DIR/log"
+	{
+		"$VENV/bin/python" -m pip install --quiet --upgrade pip &&
+			"$VENV/bin/python" -m pip install --quiet \
+				"rucio[postgresql]==$RUCIO_VERSION" "gunicorn==$GUNICORN_VERSION"
+	} >"$pip_log" 2>&1 || die "pip failed: $(grep -v '^WARNING: Location' "$pip_log" | tail -20)"
 	touch "$stamp"
 fi
 SITE="$("$VENV/bin/python" -c 'import rucio, os; print(os.path.dirname(os.path.dirname(rucio.__file__)))')"
@@ -54,7 +66,7 @@ TOOLS="$VENV/rucio/tools"
 [ -f "$TOOLS/reset_database.py" ] || die "rucio's reset_database.py not found under $TOOLS"
 
 # ------------------------------------------------------------ configuration
-mkdir -p "$HOME_DIR/etc" "$HOME_DIR/log" "$HOME_DIR/rse"
+mkdir -p "$HOME_DIR/etc" "$HOME_DIR/log"
 DB_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DB"
 cat >"$HOME_DIR/etc/rucio.cfg" <<EOF
 # Written by scripts/setup-rucio.sh: a test server, never for production.
@@ -121,14 +133,11 @@ if [ -z "$("${PG[@]}" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]
 	log "creating database $DB"
 	"${PG[@]}" -c "CREATE DATABASE $DB OWNER postgres"
 fi
-has_root="$("${PG[@]}" -d "$DB" -tAc \
-	"SELECT 1 FROM pg_tables WHERE tablename = 'accounts'" 2>/dev/null || true)"
-if [ -n "$has_root" ]; then
-	has_root="$("${PG[@]}" -d "$DB" -tAc "SELECT 1 FROM accounts WHERE account = 'root'")"
-fi
-if [ "${RUCIO_RESET:-0}" = 1 ] || [ -z "$has_root" ]; then
+tag="$("${PG[@]}" -tAc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$DB'")"
+if [ "${RUCIO_RESET:-0}" = 1 ] || [ "$tag" != "$DB_TAG" ]; then
 	log "building the Rucio schema in $DB (rucio's reset_database.py --purge-build)"
 	"$VENV/bin/python" "$TOOLS/reset_database.py" --purge-build >"$HOME_DIR/log/bootstrap.log" 2>&1 ||
 		die "bootstrap failed: $(tail -5 "$HOME_DIR/log/bootstrap.log")"
+	"${PG[@]}" -c "COMMENT ON DATABASE $DB IS '$DB_TAG'"
 fi
 log "ready: rucio $RUCIO_VERSION, database $DB, config $RUCIO_CONFIG"

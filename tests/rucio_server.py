@@ -11,6 +11,7 @@ files. Seeding is idempotent: the database outlives a test session.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,11 +31,13 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".cache" / "rucio-server-venv"
 HOME = ROOT / ".cache" / "rucio-home"
-RSE_DIR = HOME / "rse"
+#: Machine-wide like the server's database (every checkout of the project shares both),
+#: so that the PFNs registered once stay true whichever checkout runs the tests.
+RSE_DIR = Path(os.environ.get("ESAP_RUCIO_RSE_DIR", "/var/tmp/esap-rucio/rse"))
 
 ACCOUNT = "root"
 USERNAME = "esap"
-PASSWORD = "esap-rucio-test"  # noqa: S105 - the throw-away test server's bootstrap identity
+PASSWORD = "esap-rucio-test"  # the throw-away test server's bootstrap identity
 
 DISK_RSE = "ESAP_LOCAL_DISK"
 WEB_RSE = "ESAP_WEB"
@@ -58,7 +62,7 @@ class SeedFile:
 
     @property
     def md5(self) -> str:
-        return hashlib.md5(self.content).hexdigest()  # noqa: S324 - Rucio's checksum, not security
+        return hashlib.md5(self.content).hexdigest()
 
     @property
     def path(self) -> Path:
@@ -146,9 +150,9 @@ class RucioServer:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        """Stop gunicorn (its master and worker: they share a process group)."""
+        """Stop gunicorn at once (its master and worker share a process group)."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGINT)  # quick shutdown
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -179,54 +183,48 @@ def _ignore_existing(call: Callable[[], object]) -> None:
         RSEProtocolPriorityError,
     )
 
-    try:
-        call()
-    except (
+    with contextlib.suppress(
         Duplicate,
         DataIdentifierAlreadyExists,
         DuplicateContent,
         FileAlreadyExists,
         RSEProtocolPriorityError,
     ):
-        pass
+        call()
+
+
+def _protocol(scheme: str, hostname: str, port: int, prefix: str, impl: str) -> dict[str, Any]:
+    priorities = {"read": 1, "write": 1, "delete": 1}
+    return {
+        "scheme": scheme,
+        "hostname": hostname,
+        "port": port,
+        "prefix": prefix,
+        "impl": impl,
+        "domains": {"lan": priorities, "wan": priorities},
+    }
 
 
 def ensure_rses(rucio: Any) -> None:
     """The disk RSE (posix ``file`` over RSE_DIR) and the web RSE (WebDAV over https)."""
+    web = urlsplit(WEB_PREFIX)
+    wanted = {
+        DISK_RSE: _protocol(
+            "file", "localhost", 0, f"{RSE_DIR}/", "rucio.rse.protocols.posix.Default"
+        ),
+        WEB_RSE: _protocol(
+            "https",
+            web.hostname or "",
+            web.port or 443,
+            f"{web.path}/",
+            "rucio.rse.protocols.webdav.Default",
+        ),
+    }
     existing = {r["rse"] for r in rucio.list_rses()}
-    if DISK_RSE not in existing:
-        rucio.add_rse(DISK_RSE)
-        rucio.add_protocol(
-            DISK_RSE,
-            {
-                "scheme": "file",
-                "hostname": "localhost",
-                "port": 0,
-                "prefix": f"{RSE_DIR}/",
-                "impl": "rucio.rse.protocols.posix.Default",
-                "domains": {
-                    "lan": {"read": 1, "write": 1, "delete": 1},
-                    "wan": {"read": 1, "write": 1, "delete": 1},
-                },
-            },
-        )
-    if WEB_RSE not in existing:
-        rucio.add_rse(WEB_RSE)
-        host_port = WEB_PREFIX.split("://", 1)[1].split("/", 1)[0]
-        rucio.add_protocol(
-            WEB_RSE,
-            {
-                "scheme": "https",
-                "hostname": host_port.split(":")[0],
-                "port": int(host_port.split(":")[1]),
-                "prefix": "/" + WEB_PREFIX.split("/", 3)[3] + "/",
-                "impl": "rucio.rse.protocols.webdav.Default",
-                "domains": {
-                    "lan": {"read": 1, "write": 1, "delete": 1},
-                    "wan": {"read": 1, "write": 1, "delete": 1},
-                },
-            },
-        )
+    for rse, protocol in wanted.items():
+        if rse not in existing:
+            _ignore_existing(lambda rse=rse: rucio.add_rse(rse))
+            _ignore_existing(lambda rse=rse, protocol=protocol: rucio.add_protocol(rse, protocol))
 
 
 def register_files(rucio: Any, files: Iterable[SeedFile], *, rses: tuple[str, ...]) -> None:

@@ -20,8 +20,9 @@ from esap_graphql.domain.errors import ArchiveFailure, InvalidParameter
 
 #: Rucio's scope rule (generic policy): letters, digits, ``_ - .``; at most 25.
 SCOPE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,25}$")
-#: A DID name (Rucio: ``/``, letters, digits, ``. - _``) with ``*`` wildcards added.
-NAME_PATTERN = re.compile(r"^[/A-Za-z0-9.\-_*]{1,250}$")
+#: A DID name (Rucio: starts with ``/``, a letter or a digit; then also ``. - _``),
+#: with ``*`` wildcards added.
+NAME_PATTERN = re.compile(r"^[/A-Za-z0-9*][/A-Za-z0-9.\-_*]{0,249}$")
 #: Searched when no name pattern is given: every DID of the scope.
 ANY_NAME = "*"
 
@@ -90,7 +91,8 @@ def check_name_pattern(value: str) -> str:
     if not NAME_PATTERN.match(value):
         raise InvalidParameter(
             "target",
-            "a Rucio name pattern is 1 to 250 letters, digits, '/', '.', '-', '_' or '*'",
+            "a Rucio name pattern is 1 to 250 letters, digits, '/', '.', '-', '_' or '*' "
+            "(not starting with '.', '-' or '_')",
         )
     return value
 
