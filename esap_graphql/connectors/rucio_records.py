@@ -86,7 +86,7 @@ def replicas_of(
     """The replicas of one ``list_replicas`` entry, best first.
 
     Best is the first of ``schemes`` (the dataset's preference), then Rucio's
-    read priority (lower first), then Rucio's own order.
+    own ranking (``priority``: 1 is the server's first choice), then the answer's order.
     """
     pfns = answer.get("pfns")
     if pfns is None:
