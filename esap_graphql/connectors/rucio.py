@@ -25,6 +25,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote_plus
+
+import requests
+from rucio.client import Client
+from rucio.common import exception as rucio_errors
+from rucio.common.utils import build_url
 
 from esap_graphql.connectors.params import fixed_collection, refuse
 from esap_graphql.connectors.rucio_records import (
@@ -124,10 +130,6 @@ def scope_and_pattern(dataset: Dataset, params: QueryParams) -> tuple[str, str]:
 
 def search_url(dataset: Dataset, scope: str, pattern: str) -> str:
     """The URL rucio-clients' ``list_dids`` sends for this search, built as it builds it."""
-    from urllib.parse import quote_plus
-
-    from rucio.common.utils import build_url
-
     params = {
         "type": _settings(dataset).did_type.value,
         "filters": [{"name": pattern}],
@@ -379,7 +381,7 @@ class RucioClientApi:
         self._timeout = timeout
         self._secrets = tuple(secrets)
         with self._translated(self._auth_url):
-            self._client = _client_class()(
+            self._client = GatewayClient(
                 rucio_host=dataset.access_url.rstrip("/"),
                 auth_host=settings.auth_host.rstrip("/"),
                 account=settings.account,
@@ -437,8 +439,6 @@ class RucioClientApi:
     @contextmanager
     def _translated(self, url: str, *, scope: str | None = None) -> Iterator[None]:
         """rucio-clients' and requests' exceptions as the project's typed errors."""
-        import requests
-        from rucio.common import exception as rucio_errors
 
         def message(exc: BaseException) -> str:
             return sanitise(str(exc), secrets=self._secrets)
@@ -479,28 +479,20 @@ class _DebugOnly(logging.LoggerAdapter[logging.Logger]):
 
 
 _CLIENT_LOG = _DebugOnly(logging.getLogger(f"{__name__}.client"))
-_CLIENT_CLASS: type | None = None
 
 
-def _client_class() -> type:
-    """rucio-clients' ``Client`` keeping its token in a file of ours, not one per account in /tmp.
+class GatewayClient(Client):  # type: ignore[misc]
+    """rucio-clients' ``Client`` keeping its token in a file of ours.
 
     By default every ``Client`` of an account shares one token file under the
     system temporary directory, whatever the server: two datasets on two
     servers with the same account name would overwrite each other's tokens.
     """
-    global _CLIENT_CLASS
-    if _CLIENT_CLASS is None:
-        from rucio.client import Client
 
-        class GatewayClient(Client):  # type: ignore[misc]
-            def __init__(self, *args: Any, token_file: str, **kwargs: Any) -> None:
-                self._esap_token_file = token_file
-                super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, token_file: str, **kwargs: Any) -> None:
+        self._esap_token_file = token_file
+        super().__init__(*args, **kwargs)
 
-            def _get_auth_tokens(self) -> tuple[str | None, str, str, str]:
-                path = self._esap_token_file
-                return path, f"{path}.expires", path, os.path.dirname(path)
-
-        _CLIENT_CLASS = GatewayClient
-    return _CLIENT_CLASS
+    def _get_auth_tokens(self) -> tuple[str | None, str, str, str]:
+        path = self._esap_token_file
+        return path, f"{path}.expires", path, os.path.dirname(path)
