@@ -41,10 +41,10 @@ sys.path.insert(0, str(ROOT))
 from esap_graphql.app import create_app  # noqa: E402
 from esap_graphql.config import Settings  # noqa: E402
 from esap_graphql.connectors.rucio import RucioConnector  # noqa: E402
-from esap_graphql.context import ProcessContext  # noqa: E402
 from esap_graphql.domain.archives import Dataset, Protocol  # noqa: E402
 from esap_graphql.domain.data_lake import RucioSettings  # noqa: E402
-from esap_graphql.domain.query import validate  # noqa: E402
+from esap_graphql.domain.query import QueryParams  # noqa: E402
+from esap_graphql.factory import gateway_context  # noqa: E402
 from tests.rucio_server import (  # noqa: E402
     DISK_RSE,
     PASSWORD,
@@ -137,12 +137,12 @@ async def main(times: int) -> None:
                 await asyncio.to_thread(run)
 
             async def warm(scope: str = scope, pattern: str = pattern) -> None:
-                params = validate(collection=scope, target=pattern)
+                params = QueryParams(collection=scope, target=pattern).validated()
                 await connector.query(dataset, params, limit=10_000, timeout=30)
 
             async def cold(scope: str = scope, pattern: str = pattern) -> None:
                 fresh = RucioConnector(environ=ENV)
-                params = validate(collection=scope, target=pattern)
+                params = QueryParams(collection=scope, target=pattern).validated()
                 await fresh.query(dataset, params, limit=10_000, timeout=30)
                 await fresh.aclose()
 
@@ -184,7 +184,7 @@ async def main(times: int) -> None:
                 settings = Settings(
                     config=catalogue, data_dir=Path(tmp) / "data", cache_ttl=cache_ttl
                 )
-                process = await ProcessContext.create(settings)
+                process = await gateway_context(settings)
                 app = create_app(settings, process=process)
                 async with (
                     LifespanManager(app) as manager,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Dataset
+from esap_graphql.resolvers.context import RequestContext
 
 
 def data_lake(ctx: RequestContext, dataset_id: str) -> Dataset | None:

@@ -88,9 +88,3 @@ class DataLakeService:
                 raise ArchiveTimeout(dataset.access_url, timeout) from exc
 
         return await self._cache.get_or_compute(("scopes", dataset.id), fetch)
-
-    async def aclose(self) -> None:
-        """Close the browser when it holds threads or connections."""
-        close = getattr(self._browser, "aclose", None)
-        if close is not None:
-            await close()

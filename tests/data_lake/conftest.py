@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.rucio_server import PASSWORD, USERNAME, RucioServer, seed
 from tests.support import DACHS_CATALOGUE
 
@@ -93,7 +93,7 @@ async def open_lake_gateway(
             settings = Settings(
                 config=config, data_dir=tmp_path / "data", query_timeout=20, **overrides
             )
-            process = await ProcessContext.create(settings)
+            process = await gateway_context(settings)
             stack.push_async_callback(process.aclose)
             manager = await stack.enter_async_context(
                 LifespanManager(create_app(settings, process=process))

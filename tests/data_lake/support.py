@@ -11,8 +11,14 @@ from typing import Any
 from esap_graphql.domain.archives import Dataset, Protocol
 from esap_graphql.domain.data_lake import RucioSettings
 from esap_graphql.domain.errors import EsapError
+from esap_graphql.domain.query import QueryParams
 
 URL = "https://rucio.test"
+
+
+def validate(**values: Any) -> QueryParams:
+    """Checked query parameters, as the gateway hands them to a connector."""
+    return QueryParams(**values).validated()
 
 
 def lake(*, dataset_id: str = "lake", collection: str | None = None, **settings: Any) -> Dataset:

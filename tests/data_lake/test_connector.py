@@ -22,8 +22,8 @@ from esap_graphql.domain.errors import (
     UnsupportedParameter,
     UsageError,
 )
-from esap_graphql.domain.query import QueryParams, validate
-from tests.data_lake.support import URL, InMemoryRucio, did, lake, replica
+from esap_graphql.domain.query import QueryParams
+from tests.data_lake.support import URL, InMemoryRucio, did, lake, replica, validate
 
 
 def connector(server: InMemoryRucio) -> RucioConnector:

@@ -28,7 +28,7 @@ from esap_graphql.domain.errors import (
     ArchiveUnreachable,
     MalformedResponse,
 )
-from esap_graphql.domain.query import validate
+from tests.data_lake.support import validate
 from tests.rucio_server import (
     DISK_RSE,
     LOFAR_DATASET,

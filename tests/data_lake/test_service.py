@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,46 +19,54 @@ TAP = Dataset(
 )
 
 
-def service(server: InMemoryRucio, *, timeout: float = 5.0) -> DataLakeService:
+@pytest.fixture
+async def connectors() -> AsyncIterator[list[RucioConnector]]:
+    """Connectors made by a test, closed after it."""
+    made: list[RucioConnector] = []
+    yield made
+    for connector in made:
+        await connector.aclose()
+
+
+def service(
+    server: InMemoryRucio, made: list[RucioConnector], *, timeout: float = 5.0
+) -> DataLakeService:
     catalogue = Catalogue(archives=(Archive(id="a", name="A", datasets=(lake(), TAP)),))
+    made.append(RucioConnector(api_factory=server.factory, max_threads=2))
     return DataLakeService.over(
-        {Protocol.RUCIO: RucioConnector(api_factory=server.factory)},
-        catalogue=catalogue,
-        timeout=timeout,
-        cache_ttl=60,
+        {Protocol.RUCIO: made[-1]}, catalogue=catalogue, timeout=timeout, cache_ttl=60
     )
 
 
-async def test_scopes_are_fetched_once_then_cached() -> None:
+async def test_scopes_are_fetched_once_then_cached(connectors: list[RucioConnector]) -> None:
     server = InMemoryRucio(scopes=["lofar", "apertif", "user.jdoe"])
-    lakes = service(server)
+    lakes = service(server, connectors)
     dataset = lakes.data_lake("lake")
     first = await lakes.scopes(dataset)
     second = await lakes.scopes(dataset)
-    await lakes.aclose()
     assert first == (("apertif", "lofar", "user.jdoe"), False)
     assert second == (("apertif", "lofar", "user.jdoe"), True)
     assert server.calls == [("list_scopes",)]
 
 
-async def test_only_rucio_datasets_are_data_lakes() -> None:
-    lakes = service(InMemoryRucio())
+async def test_only_rucio_datasets_are_data_lakes(connectors: list[RucioConnector]) -> None:
+    lakes = service(InMemoryRucio(), connectors)
     with pytest.raises(UnknownDataset):
         lakes.data_lake("nope")
     with pytest.raises(InvalidParameter, match="'tap' \\(tap\\) is not a Rucio data lake"):
         lakes.data_lake("tap")
-    await lakes.aclose()
 
 
-async def test_a_slow_server_times_out_and_failures_are_not_cached() -> None:
+async def test_a_slow_server_times_out_and_failures_are_not_cached(
+    connectors: list[RucioConnector],
+) -> None:
     server = InMemoryRucio(block=threading.Event())
-    lakes = service(server, timeout=0.2)
+    lakes = service(server, connectors, timeout=0.2)
     dataset = dataclasses.replace(lakes.data_lake("lake"), timeout=0.2)
     with pytest.raises(ArchiveTimeout):
         await lakes.scopes(dataset)
     server.block = None
     assert (await lakes.scopes(dataset))[1] is False
-    await lakes.aclose()
 
 
 async def test_without_a_rucio_connector_scopes_are_refused() -> None:
