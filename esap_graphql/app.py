@@ -18,11 +18,13 @@ from starlette.types import Receive, Scope, Send
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
 from esap_graphql.factory import gateway_context
+from esap_graphql.schema.subgraph import build_subgraph_schema
 from esap_graphql.uws.routes import ROUTES as UWS_ROUTES
 from esap_graphql.web.authentication import authentication
 from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
+from esap_graphql.web.hygiene import hygiene
 from esap_graphql.web.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
 from esap_graphql.web.signed_links import ROUTES as LINK_ROUTES
 from esap_graphql.web.signed_links import LinkSigner
@@ -57,12 +59,14 @@ class _GraphQLEndpoint:
 def create_app(settings: Settings, *, process: ProcessContext | None = None) -> Starlette:
     """The application; the lifespan builds the process context unless one is given."""
     graphql_endpoint = _GraphQLEndpoint()
+    subgraph_endpoint = _GraphQLEndpoint()  # the Apollo Federation subgraph (schema.subgraph)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         owned = process is None
         ctx = process or await gateway_context(settings)
         graphql_endpoint.app = GatewayGraphQL(ctx)
+        subgraph_endpoint.app = GatewayGraphQL(ctx, build=build_subgraph_schema)
         logger.info(
             "esap-graphql ready: %d archives, %d datasets",
             len(ctx.catalogue.archives),
@@ -78,6 +82,8 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
+            Route("/subgraph/graphql", subgraph_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/subgraph/graphql", subgraph_endpoint),
             Route("/health", health),
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
@@ -86,7 +92,14 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             *LINK_ROUTES,
             *web_routes(settings),  # last: the app's pages answer what nothing else does
         ],
-        middleware=[authentication()],
+        middleware=[
+            *hygiene(
+                allowed_hosts=settings.trusted_hosts(),
+                cors_origins=settings.cors_origins,
+                public_url=settings.public_url,
+            ),
+            authentication(),
+        ],
         lifespan=lifespan,
     )
     app.state.link_signer = LinkSigner.from_settings(settings)

@@ -13,6 +13,7 @@ from esap_graphql.config import Settings
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.identity.authenticators import Authenticator
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.job_execution import JobExecutor
 from esap_graphql.services.jobs import JobService
@@ -30,6 +31,7 @@ class ProcessContext:
     multi_queries: MultiQueryService
     baskets: BasketService
     jobs: JobService
+    data_lake: DataLakeService
     close: Callable[[], Awaitable[None]]
     """Stops background work and releases pools and connections."""
 

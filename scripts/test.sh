@@ -2,17 +2,20 @@
 # Everything the test suite needs, then lint, types and the tests:
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
-# sets up the local DaCHS archive and Debian's chromium for the browser tests
-# (root; apt on first run), installs the web interface's npm packages and checks
-# that the shipped build matches its sources, then runs ruff, mypy, import-linter
-# (the layer contract in pyproject.toml), the web interface's unit tests (vitest)
-# and pytest.
+# sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
+# Debian's chromium for the browser tests and the deployment/federation tools
+# (root; apt and npm on first run), installs the web interface's npm packages and
+# checks that the shipped build matches its sources, then runs ruff, mypy,
+# import-linter (the layer contract in pyproject.toml), the web interface's unit
+# tests (vitest) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh test
 scripts/services.sh
 scripts/setup-dachs.sh
+scripts/setup-rucio.sh
 scripts/setup-browser.sh
+scripts/setup-deploy-tools.sh
 scripts/setup-web.sh
 scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks

@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from esap_graphql.domain.errors import EsapError
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
+from esap_graphql.schema.data_lake import DataLakeQuery
 from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
@@ -33,6 +34,7 @@ _DOCUMENT_CACHE_SIZE = 256
 # Each feature contributes root types here; they are merged into one root each.
 QUERIES: tuple[type, ...] = (
     CatalogueQuery,
+    DataLakeQuery,
     MultiQueryQuery,
     BasketQuery,
     ViewerQuery,
@@ -84,16 +86,21 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, fast_lists: bool = True
+    *,
+    max_depth: int = 12,
+    max_tokens: int = 5000,
+    fast_lists: bool = True,
+    schema_class: type[strawberry.Schema] = strawberry.Schema,
 ) -> strawberry.Schema:
     """The schema served by the gateway, with its size guards.
 
     Parsing and validating a document costs several milliseconds, as much as
     a small archive query: both are cached per document text (bounded LRU).
     The depth rule is built once, so that validation results can be reused.
+    ``schema_class`` builds the federation subgraph (``schema.subgraph``).
     """
     depth_rule = create_validator(max_depth, None, None)
-    return strawberry.Schema(
+    return schema_class(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
