@@ -121,7 +121,7 @@ async def signin_client(
     signin_app: tuple[Starlette, Any],
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=signin_app[1]), base_url="http://gateway.test"
+        transport=httpx.ASGITransport(app=signin_app[1]), base_url="http://localhost"
     ) as http:
         yield http
 
@@ -173,7 +173,7 @@ async def test_signed_links_for_tools_without_the_token(
     made = await signin_client.post("/links", headers=alice, json={"url": path})
     assert made.status_code == 200
     link = made.json()["url"]
-    assert link.startswith("http://gateway.test/query/esap-images.votable?ra=200&dec=50")
+    assert link.startswith("http://localhost/query/esap-images.votable?ra=200&dec=50")
     assert made.json()["expires"] is not None
     fetched = await signin_client.get(link)  # no token: the tool's request
     assert fetched.status_code == 200, fetched.text
@@ -215,6 +215,6 @@ async def test_signed_links_for_tools_without_the_token(
 async def test_links_are_plain_in_single_user_mode(client: httpx.AsyncClient) -> None:
     made = await client.post("/links", json={"url": "/baskets/default/export.votable"})
     assert made.json() == {
-        "url": "http://gateway.test/baskets/default/export.votable?",
+        "url": "http://localhost/baskets/default/export.votable?",
         "expires": None,
     }
