@@ -18,10 +18,12 @@ from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
+from esap_graphql.domain.analysis import AnalysisCatalogue
 from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import User
+from esap_graphql.services.analysis_runtime import AnalysisRuntime, build_analysis_runtime
 from esap_graphql.services.auth import Authenticator, LocalAuthenticator, OidcAuthenticator
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
@@ -98,6 +100,7 @@ class ProcessContext:
     baskets: BasketService
     multi_queries: MultiQueryService
     jobs: JobRuntime
+    analysis: AnalysisRuntime
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -109,6 +112,7 @@ class ProcessContext:
         connectors: dict[Protocol, Connector] | None = None,
         http: httpx.AsyncClient | None = None,
         basket_store: BasketStore | None = None,
+        analysis_catalogue: AnalysisCatalogue | None = None,
     ) -> ProcessContext:
         """Build the context; tests pass in-memory connectors or a catalogue here."""
         catalogue = catalogue or load_catalogue(settings.catalogue_path())
@@ -133,6 +137,7 @@ class ProcessContext:
             queries=queries,
             max_datasets=settings.max_multi_query_datasets,
         )
+        analysis = build_analysis_runtime(settings, catalogue=analysis_catalogue)
         baskets = BasketService(
             store=basket_store or SqlBasketStore(engine=engine),
             catalogue=catalogue,
@@ -153,8 +158,14 @@ class ProcessContext:
             baskets=baskets,
             multi_queries=multi_queries,
             jobs=await build_job_runtime(
-                settings, engine=engine, queries=queries, http=http, baskets=baskets
+                settings,
+                engine=engine,
+                queries=queries,
+                http=http,
+                baskets=baskets,
+                analysis=analysis,
             ),
+            analysis=analysis,
         )
 
     async def aclose(self) -> None:

@@ -17,6 +17,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
+from esap_graphql.schema.analysis import AnalysisQuery
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.errors import ERROR_TYPES
@@ -35,6 +36,7 @@ QUERIES: tuple[type, ...] = (
     MultiQueryQuery,
     BasketQuery,
     JobQuery,
+    AnalysisQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     BasketMutation,

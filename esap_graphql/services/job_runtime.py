@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from esap_graphql.config import Settings
 from esap_graphql.domain.jobs import utc_now
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.arq_queue import ArqJobQueue, create_arq_pool
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService
@@ -49,12 +50,14 @@ def job_context(
     queries: DatasetQueryService,
     http: httpx.AsyncClient,
     baskets: BasketService | None = None,
+    analysis: AnalysisRuntime | None = None,
 ) -> JobContext:
     """What job code gets, from settings and shared clients."""
     return JobContext(
         queries=queries,
         http=http,
         baskets=baskets,
+        analysis=analysis,
         results=ResultFiles(root=settings.results_dir()),
         remote_timeout=settings.job_remote_timeout,
         remote_poll_interval=settings.job_remote_poll_interval,
@@ -100,10 +103,11 @@ async def build_job_runtime(
     http: httpx.AsyncClient,
     baskets: BasketService | None = None,
     store: JobStore | None = None,
+    analysis: AnalysisRuntime | None = None,
 ) -> JobRuntime:
     """The job runtime of a gateway process (started: maintenance runs in the background)."""
     store = store or SqlJobStore(engine=engine)
-    context = job_context(settings, queries=queries, http=http, baskets=baskets)
+    context = job_context(settings, queries=queries, http=http, baskets=baskets, analysis=analysis)
     client: redis.Redis | None = None
     bus: EventBus
     queue: JobQueue

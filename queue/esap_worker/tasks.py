@@ -15,6 +15,7 @@ from esap_graphql.context import build_connectors, build_http_client
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
+from esap_graphql.services.analysis_runtime import build_analysis_runtime
 from esap_graphql.services.arq_queue import ArqJobQueue
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
@@ -103,6 +104,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             queries=build_queries(settings, catalogue, http),
             http=http,
             baskets=build_baskets(settings, catalogue, engine),
+            analysis=build_analysis_runtime(settings),
         ),
         types=JOB_TYPES,
         worker_id=worker_id,

@@ -11,6 +11,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.storage.result_files import ResultFiles
@@ -29,6 +30,8 @@ class JobContext:
     """Seconds between two looks at a remote asynchronous job."""
     baskets: BasketService | None = None
     """Users' baskets (for basket.export)."""
+    analysis: AnalysisRuntime | None = None
+    """Analysis facilities, workflows and their connectors (for analysis.* and batch.*)."""
 
 
 class JobType(ABC):
