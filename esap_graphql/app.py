@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -27,6 +28,7 @@ from esap_graphql.graphiql import STATIC_DIR, STATIC_PATH, graphiql_page
 from esap_graphql.http_auth import USER_STATE_KEY, authenticate
 from esap_graphql.json_encoding import dumps, dumps_str
 from esap_graphql.schema import build_schema
+from esap_graphql.scoped_token_gate import ScopedTokenGate
 from esap_graphql.services.auth import (
     AuthenticationError,
     Authenticator,
@@ -94,11 +96,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
 
     async def _user(self, request: Request | WebSocket) -> User:
         auth = self.process.auth
-        if not auth.required:
-            return LOCAL_USER
         user = request.scope.get("state", {}).get(USER_STATE_KEY)
         if isinstance(user, User):
-            return user
+            return user  # signed in, or a scoped token (set by ScopedTokenGate in either mode)
+        if not auth.required:
+            return LOCAL_USER
         if isinstance(request, Request) and not _is_ide_page(request.scope):
             raise RuntimeError("HTTP request reached GraphQL without authentication")
         # The GraphiQL page (a GET without a query: it runs no operation), or a websocket
@@ -205,4 +207,5 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             *UWS_ROUTES,
         ],
         lifespan=lifespan,
+        middleware=[Middleware(ScopedTokenGate)],
     )

@@ -30,6 +30,7 @@ from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_runtime import JobRuntime, build_job_runtime
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.scoped_tokens import ScopedTokenAuthenticator
 from esap_graphql.storage.basket_store import BasketStore, SqlBasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
 
@@ -154,7 +155,7 @@ class ProcessContext:
             service_clients=service_clients,
             engine=engine,
             queries=queries,
-            auth=build_authenticator(settings, http),
+            auth=ScopedTokenAuthenticator(build_authenticator(settings, http), analysis.tokens),
             baskets=baskets,
             multi_queries=multi_queries,
             jobs=await build_job_runtime(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings
 from esap_graphql.domain.analysis import AnalysisCatalogue
+from esap_graphql.services.scoped_tokens import ScopedTokens, build_scoped_tokens
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,6 +20,8 @@ class AnalysisRuntime:
     """The analysis catalogue and the services launches use."""
 
     catalogue: AnalysisCatalogue
+    tokens: ScopedTokens
+    """Issues the scoped tokens analysis services get (and checks them)."""
 
 
 def build_analysis_runtime(
@@ -27,4 +30,4 @@ def build_analysis_runtime(
     """The runtime from settings; tests pass a catalogue."""
     if catalogue is None:
         catalogue = load_analysis_catalogue(settings.catalogue_path())
-    return AnalysisRuntime(catalogue=catalogue)
+    return AnalysisRuntime(catalogue=catalogue, tokens=build_scoped_tokens(settings))
