@@ -28,7 +28,7 @@ from esap_graphql.domain.jobs import (
     utc_now,
 )
 from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.services.job_types import JobContext, JobType
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles

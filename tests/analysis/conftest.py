@@ -13,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 from tests.support import DATA
 
@@ -28,7 +29,7 @@ def analysis_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def analysis_client(analysis_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway over ASGI, lifespan running."""
-    ctx = await ProcessContext.create(analysis_settings)
+    ctx = await gateway_context(analysis_settings)
     app = create_app(analysis_settings, process=ctx)
     try:
         async with (
@@ -76,7 +77,7 @@ class SignedInGateway:
 @pytest.fixture
 async def signed_in(signed_in_settings: Settings, issuer: Issuer) -> AsyncIterator[SignedInGateway]:
     """The gateway with sign-in on, lifespan running, reached over ASGI."""
-    ctx = await ProcessContext.create(signed_in_settings)
+    ctx = await gateway_context(signed_in_settings)
     app = create_app(signed_in_settings, process=ctx)
     try:
         async with (

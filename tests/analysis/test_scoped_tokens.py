@@ -19,8 +19,8 @@ from joserfc.jwk import OctKey
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.domain.tokens import ScopeAction
-from esap_graphql.services.auth import InvalidToken
-from esap_graphql.services.scoped_tokens import (
+from esap_graphql.domain.users import InvalidToken
+from esap_graphql.identity.scoped_tokens import (
     AUDIENCE,
     ISSUER,
     KEY_FILE,
@@ -252,7 +252,8 @@ def test_subscriptions_are_refused_over_a_websocket(
 
     app = create_app(signed_in_settings)
     user = f"{signed_in_settings.oidc_issuer}|alice"
-    token = ScopedTokens(key=signing_key(signed_in_settings)).issue(user, "project", []).token
+    key = signing_key(None, signed_in_settings.data_dir)
+    token = ScopedTokens(key=key).issue(user, "project", []).token
     with serve_in_thread(app) as base:
         query, feed = asyncio.run(scenario(base.replace("http", "ws") + "/graphql", token))
     assert query["type"] == "next"
@@ -292,7 +293,7 @@ def test_the_default_lifetime_is_one_hour() -> None:
 
 
 def _key_of(data_dir: str) -> bytes:
-    return signing_key(Settings(data_dir=Path(data_dir)))
+    return signing_key(None, Path(data_dir))
 
 
 def test_processes_sharing_data_dir_agree_on_the_key(tmp_path: Path) -> None:
@@ -305,8 +306,7 @@ def test_processes_sharing_data_dir_agree_on_the_key(tmp_path: Path) -> None:
     assert [p.name for p in data_dir.iterdir()] == [KEY_FILE]  # no temporary files left
     assert _key_of(str(data_dir)) == keys[0]
     assert _key_of(str(tmp_path / "elsewhere")) != keys[0]
-    configured = Settings(data_dir=data_dir, scoped_token_key="c" * 40)  # type: ignore[arg-type]
-    assert signing_key(configured) == b"c" * 40
+    assert signing_key("c" * 40, data_dir) == b"c" * 40
 
 
 def _b64decode(text: str) -> bytes:

@@ -6,7 +6,7 @@ the basket, the allowed actions (``read``, ``write``) and its expiry; it is sign
 under a key only the gateway (and its workers) hold, and marked by its key id so it is told
 apart from the identity provider's tokens without trying both.
 
-Where it is accepted is decided elsewhere: ``scoped_token_gate`` (which URLs) and
+Where it is accepted is decided elsewhere: ``web/scoped_token_gate`` (which URLs) and
 ``schema/scope_guard`` (which GraphQL operations). ``ScopedTokenAuthenticator`` turns one
 into a ``User`` whose ``scope`` says what it may do.
 """
@@ -31,11 +31,10 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import OctKey
 
-from esap_graphql.config import Settings
 from esap_graphql.domain.basket import check_basket_name
 from esap_graphql.domain.tokens import ScopeAction, TokenScope
-from esap_graphql.domain.users import User
-from esap_graphql.services.auth import Authenticator, InvalidToken, bearer_token
+from esap_graphql.domain.users import InvalidToken, User
+from esap_graphql.identity.authenticators import Authenticator, bearer_token
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +182,11 @@ class ScopedTokenAuthenticator:
         return await self._inner.authenticate(authorization)
 
 
-def signing_key(settings: Settings) -> bytes:
+def signing_key(configured: str | None, data_dir: Path) -> bytes:
     """The configured key, or the one kept under data_dir (made on first use, atomically)."""
-    if settings.scoped_token_key is not None:
-        return settings.scoped_token_key.get_secret_value().encode()
-    path = settings.data_dir / KEY_FILE
+    if configured is not None:
+        return configured.encode()
+    path = data_dir / KEY_FILE
     with contextlib.suppress(FileNotFoundError):
         return _read_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,8 +209,3 @@ def _read_key(path: Path) -> bytes:
     if len(key) < _MIN_KEY_BYTES:
         raise ValueError(f"{path} holds no usable scoped token key; delete it to make a new one")
     return key
-
-
-def build_scoped_tokens(settings: Settings) -> ScopedTokens:
-    """Scoped tokens with the key and lifetime from settings."""
-    return ScopedTokens(key=signing_key(settings), lifetime=settings.scoped_token_lifetime)
