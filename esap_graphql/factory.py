@@ -23,12 +23,15 @@ from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.jupyterhub import HttpJupyterHub, HubRefused, JupyterHubClient
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.connectors.workflow_sources import Limits as SourceLimits
+from esap_graphql.connectors.workflow_sources import SourceFetcher
 from esap_graphql.context import JobWorker, ProcessContext
-from esap_graphql.domain.analysis import AnalysisCatalogue
+from esap_graphql.domain.analysis import AnalysisCatalogue, Facility
 from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
@@ -171,7 +174,31 @@ class Factory:
         catalogue = self._analysis_catalogue or load_analysis_catalogue(
             self.settings.catalogue_path()
         )
-        return AnalysisRuntime(catalogue=catalogue, tokens=self.scoped_tokens)
+        return AnalysisRuntime(
+            catalogue=catalogue,
+            tokens=self.scoped_tokens,
+            jupyterhub=self.jupyterhub,
+            fetcher=SourceFetcher(
+                http=self.http, limits=SourceLimits(timeout=self.settings.job_remote_timeout)
+            ),
+        )
+
+    def jupyterhub(self, facility: Facility) -> JupyterHubClient:
+        """The client of a jupyterhub facility, with the service token from the environment."""
+        settings = facility.jupyterhub
+        assert settings is not None  # the catalogue requires them for a jupyterhub facility
+        token = os.environ.get(settings.api_token_env)
+        if not token:
+            raise HubRefused(
+                f"facility {facility.id!r}: the environment variable {settings.api_token_env} "
+                "(its service API token) is not set"
+            )
+        return HttpJupyterHub(
+            base_url=facility.url,
+            token=token,
+            http=self.http,
+            timeout=self.settings.job_remote_timeout,
+        )
 
     async def engine(self) -> AsyncEngine:
         """The database engine, with the schema migrated to the newest revision."""

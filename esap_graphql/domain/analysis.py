@@ -10,6 +10,7 @@ Hierarchy::
      +-- UnknownFacility         no facility has this id
      +-- UnknownWorkflow         no workflow has this id
      +-- WorkflowNotSupported    the workflow does not run on the facility's kind
+     +-- LaunchNotSupported      a batch facility cannot be launched interactively
 """
 
 from __future__ import annotations
@@ -127,6 +128,16 @@ class CommandSource:
 
 
 WorkflowSource = GitSource | ZenodoSource | CommandSource
+NotebookSource = GitSource | ZenodoSource
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowFile:
+    """One file of a workflow, at ``path`` relative to the workflow's root."""
+
+    path: str
+    content: bytes
+
 
 #: Which source kinds suit which facility kinds.
 NOTEBOOK_KINDS = frozenset({FacilityKind.JUPYTERHUB, FacilityKind.BINDERHUB})
@@ -230,4 +241,17 @@ class WorkflowNotSupported(UsageError):
             f"({facility.kind.value})"
         )
         self.workflow_id = workflow.id
+        self.facility_id = facility.id
+
+
+class LaunchNotSupported(UsageError):
+    """This facility kind is not launched interactively (a batch facility)."""
+
+    code = "launch_not_supported"
+
+    def __init__(self, facility: Facility) -> None:
+        super().__init__(
+            f"facility {facility.id!r} ({facility.kind.value}) takes batch jobs, not "
+            "interactive launches"
+        )
         self.facility_id = facility.id

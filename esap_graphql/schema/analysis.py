@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
 from esap_graphql.domain import analysis as domain
+from esap_graphql.domain import basket as domain_basket
+from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import analysis as resolve
+from esap_graphql.schema.basket import InvalidBasketName
 from esap_graphql.schema.context import Info
+from esap_graphql.schema.errors import Error
+from esap_graphql.schema.jobs import Job, TooManyJobs
+from esap_graphql.schema.jobs import error_from_domain as job_error
 
 
 @strawberry.enum(description="The kind of service an analysis facility is.")
@@ -180,3 +186,91 @@ class AnalysisQuery:
     ) -> Workflow | None:
         found = resolve.workflow(info.context, id)
         return Workflow.from_domain(found) if found else None
+
+
+@strawberry.type(description="No configured analysis facility has this id.")
+class UnknownFacility(Error):
+    facility_id: str = strawberry.field(description="The id that was asked for.")
+
+
+@strawberry.type(description="No configured workflow has this id.")
+class UnknownWorkflow(Error):
+    workflow_id: str = strawberry.field(description="The id that was asked for.")
+
+
+@strawberry.type(description="The workflow does not run on this kind of facility.")
+class WorkflowNotSupported(Error):
+    workflow_id: str = strawberry.field(description="The workflow.")
+    facility_id: str = strawberry.field(description="The facility.")
+
+
+@strawberry.type(description="The facility takes batch jobs, not interactive launches.")
+class LaunchNotSupported(Error):
+    facility_id: str = strawberry.field(description="The facility.")
+
+
+LaunchAnalysisPayload = Annotated[
+    Job
+    | UnknownFacility
+    | UnknownWorkflow
+    | WorkflowNotSupported
+    | LaunchNotSupported
+    | InvalidBasketName
+    | TooManyJobs,
+    strawberry.union(
+        "LaunchAnalysisPayload", description="The launch's job, or why there is none."
+    ),
+]
+
+
+def _launch_error(exc: UsageError) -> object:
+    code, message = exc.code, exc.message
+    match exc:
+        case domain.UnknownFacility():
+            return UnknownFacility(code=code, message=message, facility_id=exc.facility_id)
+        case domain.UnknownWorkflow():
+            return UnknownWorkflow(code=code, message=message, workflow_id=exc.workflow_id)
+        case domain.WorkflowNotSupported():
+            return WorkflowNotSupported(
+                code=code, message=message, workflow_id=exc.workflow_id, facility_id=exc.facility_id
+            )
+        case domain.LaunchNotSupported():
+            return LaunchNotSupported(code=code, message=message, facility_id=exc.facility_id)
+        case domain_basket.InvalidBasketName():
+            return InvalidBasketName(code=code, message=message, name=exc.name)
+    return job_error(exc)
+
+
+@strawberry.type
+class AnalysisMutation:
+    @strawberry.mutation(
+        description="Launch a workflow on an analysis facility with one of the caller's "
+        "baskets. Returns the launch's job (type analysis.launch): its phases arrive over "
+        "jobPhase like any job's, and its result launch.json (and url.uri) holds the URL to "
+        "open. The notebook gets a token that can read (and, with write, add to) that basket "
+        "only, for an hour by default; the caller's own token never leaves the gateway."
+    )
+    async def launch_analysis(
+        self,
+        info: Info,
+        facility: Annotated[strawberry.ID, strawberry.argument(description="Facility id.")],
+        workflow: Annotated[strawberry.ID, strawberry.argument(description="Workflow id.")],
+        basket: Annotated[
+            str | None, strawberry.argument(description="Basket name; the default when null.")
+        ] = None,
+        write: Annotated[
+            bool, strawberry.argument(description="May the notebook add records to the basket?")
+        ] = False,
+    ) -> LaunchAnalysisPayload:
+        outcome = await resolve.launch(info.context, facility, workflow, basket, write)
+        if isinstance(outcome, UsageError):
+            return cast(LaunchAnalysisPayload, _launch_error(outcome))
+        return Job.from_domain(outcome, info.context.base_url)
+
+
+ANALYSIS_ERROR_TYPES: tuple[type, ...] = (
+    UnknownFacility,
+    UnknownWorkflow,
+    WorkflowNotSupported,
+    LaunchNotSupported,
+)
