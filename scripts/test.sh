@@ -11,6 +11,7 @@ scripts/bootstrap.sh
 scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-browser.sh
+scripts/setup-jupyterhub.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue

@@ -14,6 +14,7 @@ from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
 from esap_graphql.factory import gateway_context
+from tests.analysis.hub import RunningHub, running_jupyterhub
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 from tests.support import DATA
 
@@ -89,3 +90,10 @@ async def signed_in(signed_in_settings: Settings, issuer: Issuer) -> AsyncIterat
             yield SignedInGateway(client=client, issuer=issuer, process=ctx)
     finally:
         await ctx.aclose()
+
+
+@pytest.fixture(scope="session")
+def jupyterhub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """One real JupyterHub for the session (scripts/setup-jupyterhub.sh installs its proxy)."""
+    with running_jupyterhub(tmp_path_factory.mktemp("jupyterhub")) as hub:
+        yield hub
