@@ -23,9 +23,14 @@ from urllib.parse import quote, urlencode, urlparse
 from esap_graphql.domain.analysis import GitSource, NotebookSource, ZenodoSource
 
 
+def opening_path(default_url: str, path: str) -> str:
+    """A file's path under a server: ``lab/tree/<path>`` (JupyterLab), ``tree/<path>``."""
+    return f"lab/tree/{path}" if default_url == "lab" else f"{default_url}/{path}"
+
+
 def notebook_url(hub_url: str, server_url: str, default_url: str, path: str) -> str:
     """Where a file opens in a user's server: ``<hub><server>lab/tree/<path>``."""
-    return f"{hub_url.rstrip('/')}{server_url}{default_url}/tree/{quote(path)}"
+    return f"{hub_url.rstrip('/')}{server_url}{quote(opening_path(default_url, path))}"
 
 
 def nbgitpuller_url(
@@ -36,7 +41,7 @@ def nbgitpuller_url(
     query = {"repo": source.repository}
     if source.ref != "HEAD":  # nbgitpuller finds the default branch by itself
         query["branch"] = source.ref
-    query["urlpath"] = f"{default_url}/tree/{opened}"
+    query["urlpath"] = opening_path(default_url, opened)
     query["targetpath"] = target
     return f"{hub_url.rstrip('/')}{server_url}git-pull?{urlencode(query, quote_via=quote)}"
 
@@ -54,7 +59,7 @@ def binder_url(base_url: str, source: NotebookSource, default_url: str) -> str:
         return url
     if default_url == "lab":
         return f"{url}?{urlencode({'labpath': opened}, quote_via=quote)}"
-    return f"{url}?{urlencode({'urlpath': f'{default_url}/tree/{opened}'}, quote_via=quote)}"
+    return f"{url}?{urlencode({'urlpath': opening_path(default_url, opened)}, quote_via=quote)}"
 
 
 def _git_spec(source: GitSource) -> str:
