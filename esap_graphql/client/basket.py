@@ -23,10 +23,15 @@ import httpx
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
+try:  # several times faster on a large basket; the client works without it
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson comes with esap-graphql
+    from json import loads as _loads  # type: ignore[assignment]
+
 CONNECTION_FILE = "esap.json"
 DEFAULT_BASKET = "default"
 
-_READ = "query ($name: String) { basket(name: $name) { name count table } }"
+_READ = "query ($name: String) { basket(name: $name) { table } }"
 _ADD = """mutation ($basket: String, $items: [BasketItemInput!]!) {
   addToBasket(basket: $basket, items: $items) {
     __typename
@@ -197,7 +202,7 @@ class BasketClient:
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = _loads(response.content)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
