@@ -17,7 +17,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
-from esap_graphql.schema.analysis import ANALYSIS_ERROR_TYPES, AnalysisMutation, AnalysisQuery
+from esap_graphql.schema.analysis import AnalysisMutation, AnalysisQuery
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.errors import ERROR_TYPES
@@ -99,7 +99,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[*ERROR_TYPES, *ANALYSIS_ERROR_TYPES],
+        types=list(ERROR_TYPES),
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),

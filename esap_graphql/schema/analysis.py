@@ -8,14 +8,12 @@ from typing import Annotated, cast
 import strawberry
 
 from esap_graphql.domain import analysis as domain
-from esap_graphql.domain import basket as domain_basket
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import analysis as resolve
 from esap_graphql.schema.basket import InvalidBasketName
 from esap_graphql.schema.context import Info
-from esap_graphql.schema.errors import Error
+from esap_graphql.schema.errors import Error, from_domain, maps
 from esap_graphql.schema.jobs import Job, TooManyJobs
-from esap_graphql.schema.jobs import error_from_domain as job_error
 
 
 @strawberry.enum(description="The kind of service an analysis facility is.")
@@ -188,25 +186,50 @@ class AnalysisQuery:
         return Workflow.from_domain(found) if found else None
 
 
+@maps(domain.UnknownFacility)
 @strawberry.type(description="No configured analysis facility has this id.")
 class UnknownFacility(Error):
     facility_id: str = strawberry.field(description="The id that was asked for.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.UnknownFacility) -> UnknownFacility:
+        return cls(code=exc.code, message=exc.message, facility_id=exc.facility_id)
 
+
+@maps(domain.UnknownWorkflow)
 @strawberry.type(description="No configured workflow has this id.")
 class UnknownWorkflow(Error):
     workflow_id: str = strawberry.field(description="The id that was asked for.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.UnknownWorkflow) -> UnknownWorkflow:
+        return cls(code=exc.code, message=exc.message, workflow_id=exc.workflow_id)
 
+
+@maps(domain.WorkflowNotSupported)
 @strawberry.type(description="The workflow does not run on this kind of facility.")
 class WorkflowNotSupported(Error):
     workflow_id: str = strawberry.field(description="The workflow.")
     facility_id: str = strawberry.field(description="The facility.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.WorkflowNotSupported) -> WorkflowNotSupported:
+        return cls(
+            code=exc.code,
+            message=exc.message,
+            workflow_id=exc.workflow_id,
+            facility_id=exc.facility_id,
+        )
 
+
+@maps(domain.LaunchNotSupported)
 @strawberry.type(description="The facility takes batch jobs, not interactive launches.")
 class LaunchNotSupported(Error):
     facility_id: str = strawberry.field(description="The facility.")
+
+    @classmethod
+    def from_domain(cls, exc: domain.LaunchNotSupported) -> LaunchNotSupported:
+        return cls(code=exc.code, message=exc.message, facility_id=exc.facility_id)
 
 
 LaunchAnalysisPayload = Annotated[
@@ -221,24 +244,6 @@ LaunchAnalysisPayload = Annotated[
         "LaunchAnalysisPayload", description="The launch's job, or why there is none."
     ),
 ]
-
-
-def _launch_error(exc: UsageError) -> object:
-    code, message = exc.code, exc.message
-    match exc:
-        case domain.UnknownFacility():
-            return UnknownFacility(code=code, message=message, facility_id=exc.facility_id)
-        case domain.UnknownWorkflow():
-            return UnknownWorkflow(code=code, message=message, workflow_id=exc.workflow_id)
-        case domain.WorkflowNotSupported():
-            return WorkflowNotSupported(
-                code=code, message=message, workflow_id=exc.workflow_id, facility_id=exc.facility_id
-            )
-        case domain.LaunchNotSupported():
-            return LaunchNotSupported(code=code, message=message, facility_id=exc.facility_id)
-        case domain_basket.InvalidBasketName():
-            return InvalidBasketName(code=code, message=message, name=exc.name)
-    return job_error(exc)
 
 
 @strawberry.type
@@ -264,13 +269,5 @@ class AnalysisMutation:
     ) -> LaunchAnalysisPayload:
         outcome = await resolve.launch(info.context, facility, workflow, basket, write)
         if isinstance(outcome, UsageError):
-            return cast(LaunchAnalysisPayload, _launch_error(outcome))
+            return cast(LaunchAnalysisPayload, from_domain(outcome))
         return Job.from_domain(outcome, info.context.base_url)
-
-
-ANALYSIS_ERROR_TYPES: tuple[type, ...] = (
-    UnknownFacility,
-    UnknownWorkflow,
-    WorkflowNotSupported,
-    LaunchNotSupported,
-)
