@@ -27,7 +27,8 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 PROXY = ROOT / ".cache" / "jupyterhub" / "node_modules" / ".bin" / "configurable-http-proxy"
 VENV_BIN = Path(sys.executable).parent
-#: The role a facility admin gives the gateway's service (README: "Configure a JupyterHub").
+#: The role a facility admin gives the gateway's service (README: "What a JupyterHub admin
+#: configures").
 GATEWAY_SCOPES = ["admin:users", "servers", "access:servers"]
 
 CONFIG = """
