@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import itertools
 import re
 import ssl
 import zlib
@@ -82,12 +83,22 @@ def error_text(body: bytes) -> str:
 
 
 class AnswerBudget:
-    """Bytes of archive answers held in memory at once, over the whole process."""
+    """Bytes of archive answers held in memory at once, over the whole process.
+
+    Answers take room as their bytes arrive. When there is none, the oldest answer holding
+    bytes waits (the others make room for it); any other answer that holds bytes fails at once
+    with ``GatewayBusy`` and gives them back; an answer that holds nothing yet waits a little
+    for room (behind the oldest). So no two answers wait on each other while holding memory,
+    and the oldest one always finishes.
+    """
 
     def __init__(self, limit: int, *, wait: float = 5.0) -> None:
         self.limit = limit
         self._wait = wait
         self._used = 0
+        self._held: dict[int, int] = {}  # ticket -> bytes, in arrival order
+        self._tickets = itertools.count()
+        self._oldest_waiting = False
         self._freed = asyncio.Condition()
 
     @property
@@ -95,23 +106,47 @@ class AnswerBudget:
         """Bytes held now."""
         return self._used
 
-    async def take(self, size: int, url: str) -> None:
-        """Hold ``size`` more bytes, waiting a little for others to finish; raise
-        ``GatewayBusy`` when the budget stays used up."""
-        if self._used + size <= self.limit:
-            self._used += size
+    def ticket(self) -> int:
+        """A new answer's place in the order of arrival."""
+        return next(self._tickets)
+
+    def _fits(self, size: int) -> bool:
+        return self._used + size <= self.limit
+
+    async def take(self, ticket: int, size: int, url: str) -> None:
+        """Hold ``size`` more bytes for answer ``ticket``; raise ``GatewayBusy`` when there is
+        no room for it."""
+        held = self._held.get(ticket, 0)
+        if self._fits(size) and (held or not self._oldest_waiting):
+            self._grant(ticket, size)
             return
+        oldest = next(iter(self._held), ticket)
+        if held and ticket != oldest:
+            raise GatewayBusy(url, self.limit)
         try:
             async with self._freed, asyncio.timeout(self._wait):
-                await self._freed.wait_for(lambda: self._used + size <= self.limit)
-                self._used += size
+                if held:
+                    self._oldest_waiting = True
+                    await self._freed.wait_for(lambda: self._fits(size))
+                else:
+                    await self._freed.wait_for(
+                        lambda: self._fits(size) and not self._oldest_waiting
+                    )
+                self._grant(ticket, size)
         except TimeoutError:
             raise GatewayBusy(url, self.limit) from None
+        finally:
+            if held:
+                self._oldest_waiting = False
 
-    async def give_back(self, size: int) -> None:
-        """Release bytes taken."""
+    def _grant(self, ticket: int, size: int) -> None:
+        self._used += size
+        self._held[ticket] = self._held.get(ticket, 0) + size
+
+    async def give_back(self, ticket: int) -> None:
+        """Release everything answer ``ticket`` holds."""
         async with self._freed:
-            self._used -= size
+            self._used -= self._held.pop(ticket, 0)
             self._freed.notify_all()
 
 
@@ -162,6 +197,7 @@ class _Answer:
         self.url = url
         self.max_bytes = max_bytes
         self.budget = budget
+        self.ticket = budget.ticket() if budget is not None else 0
         self.sink = sink
         self.size = 0
         self.held = 0
@@ -175,7 +211,7 @@ class _Answer:
             await self.sink(piece)
             return
         if self.budget is not None and piece:
-            await self.budget.take(len(piece), self.url)
+            await self.budget.take(self.ticket, len(piece), self.url)
             self.held += len(piece)
         # one growing buffer, not a list of chunks: a large bytearray lives in its own
         # mapping, which the allocator gives back to the system when it is freed
@@ -183,7 +219,7 @@ class _Answer:
 
     async def release(self) -> None:
         if self.budget is not None and self.held:
-            await self.budget.give_back(self.held)
+            await self.budget.give_back(self.ticket)
         self.held = 0
 
 
