@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
-from esap_graphql.connectors.http import AnswerBudget, ServiceClients
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.jupyterhub import HttpJupyterHub, HubRefused, JupyterHubClient
 from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector

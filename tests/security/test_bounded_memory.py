@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from esap_graphql.connectors.answer_budget import AnswerBudget, GatewayBusy
 from esap_graphql.connectors.egress import EgressPolicy
-from esap_graphql.connectors.http import AnswerBudget, GatewayBusy, ServiceClients
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.domain.errors import MalformedResponse
 from tests.security.hostile import ONE_ROW, HostileArchive, hostile_archive
 
