@@ -182,8 +182,12 @@ async def answer(
     try:
         status = await _exchange(http, method, url, params, data, timeout, read, policy)
         if status >= 400:
-            raise ArchiveFailure(url, error_text(bytes(read.body)), status=status)
-        yield bytes(read.body)
+            raise ArchiveFailure(url, error_text(bytes(read.body[:65536])), status=status)
+        # one copy as bytes (hashable, what the parsers take); the buffer goes at once, so
+        # the answer is held twice only for the time of the copy
+        body = bytes(read.body)
+        read.body = bytearray()
+        yield body
     finally:
         await read.release()
         read.body = bytearray()
