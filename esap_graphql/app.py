@@ -26,6 +26,7 @@ from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
 from esap_graphql.web.hygiene import hygiene
 from esap_graphql.web.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
+from esap_graphql.web.scoped_token_gate import scoped_token_gate
 from esap_graphql.web.signed_links import ROUTES as LINK_ROUTES
 from esap_graphql.web.signed_links import LinkSigner
 from esap_graphql.web.single_page_app import web_routes
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
                 public_url=settings.public_url,
             ),
             authentication(),
+            scoped_token_gate(),
         ],
         lifespan=lifespan,
     )

@@ -15,6 +15,7 @@ scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-rucio.sh
 scripts/setup-browser.sh
+scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh
 scripts/setup-web.sh
 scripts/check-web-build.sh
