@@ -68,9 +68,15 @@ class JobStore(Protocol):
         """
 
     async def update(
-        self, job_id: str, *, only_in: Iterable[ExecutionPhase], **changes: Any
+        self,
+        job_id: str,
+        *,
+        only_in: Iterable[ExecutionPhase],
+        expect_attempts: int | None = None,
+        **changes: Any,
     ) -> Job:
-        """Change attributes other than the phase while the job is in one of ``only_in``."""
+        """Change attributes other than the phase while the job is in one of ``only_in``
+        (and, if given, has made ``expect_attempts`` attempts)."""
 
     async def delete(self, job_id: str) -> bool:
         """Forget the job; False when there was none."""
@@ -88,7 +94,8 @@ class JobStore(Protocol):
         """The worker stopped cleanly."""
 
     async def orphaned(self, alive_since: datetime) -> list[Job]:
-        """EXECUTING jobs whose worker has not sent a heartbeat since ``alive_since``."""
+        """EXECUTING jobs whose worker has not sent a heartbeat since ``alive_since``, and
+        QUEUED ones such a worker had taken (a job waiting for a remote start)."""
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -269,12 +276,17 @@ class SqlJobStore:
         return job
 
     async def update(
-        self, job_id: str, *, only_in: Iterable[ExecutionPhase], **changes: Any
+        self,
+        job_id: str,
+        *,
+        only_in: Iterable[ExecutionPhase],
+        expect_attempts: int | None = None,
+        **changes: Any,
     ) -> Job:
-        phases = [p.value for p in only_in]
-        job = await self._conditional_update(
-            job_id, [_T.c.phase.in_(phases)], _to_row_values(changes)
-        )
+        conditions: list[Any] = [_T.c.phase.in_([p.value for p in only_in])]
+        if expect_attempts is not None:
+            conditions.append(_T.c.attempts == expect_attempts)
+        job = await self._conditional_update(job_id, conditions, _to_row_values(changes))
         if job is None:
             current = await self.get(job_id)
             if current is None:
@@ -314,9 +326,11 @@ class SqlJobStore:
     async def orphaned(self, alive_since: datetime) -> list[Job]:
         workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
         alive = select(workers.c.id).where(workers.c.heartbeat >= alive_since)
+        executing = _T.c.phase == ExecutionPhase.EXECUTING.value
+        taken = (_T.c.phase == ExecutionPhase.QUEUED.value) & _T.c.worker.is_not(None)
         query = select(_T).where(
-            _T.c.phase == ExecutionPhase.EXECUTING.value,
-            (_T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
+            executing | taken,
+            (executing & _T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
@@ -377,12 +391,19 @@ class InMemoryJobStore:
         return job
 
     async def update(
-        self, job_id: str, *, only_in: Iterable[ExecutionPhase], **changes: Any
+        self,
+        job_id: str,
+        *,
+        only_in: Iterable[ExecutionPhase],
+        expect_attempts: int | None = None,
+        **changes: Any,
     ) -> Job:
         job = self.jobs.get(job_id)
         if job is None:
             raise UnknownJob(job_id)
-        if job.phase not in frozenset(only_in):
+        if job.phase not in frozenset(only_in) or (
+            expect_attempts is not None and job.attempts != expect_attempts
+        ):
             raise IllegalPhaseTransition(job_id, job.phase, job.phase)
         job = self.jobs[job_id] = job.with_changes(**changes)
         return job
@@ -406,7 +427,10 @@ class InMemoryJobStore:
         return [
             j
             for j in self.jobs.values()
-            if j.phase is ExecutionPhase.EXECUTING
+            if (
+                j.phase is ExecutionPhase.EXECUTING
+                or (j.phase is ExecutionPhase.QUEUED and j.worker is not None)
+            )
             and (
                 j.worker is None
                 or j.worker not in self.workers

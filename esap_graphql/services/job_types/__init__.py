@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from esap_graphql.services.job_types.base import JobContext, JobType
 from esap_graphql.services.job_types.basket import BasketExportJob
+from esap_graphql.services.job_types.batch import SlurmBatchJob
 from esap_graphql.services.job_types.multi import MultiQueryJob
 from esap_graphql.services.job_types.sleep import SleepJob
 from esap_graphql.services.job_types.tap import TapQueryJob
@@ -18,6 +19,7 @@ JOB_TYPES: dict[str, type[JobType]] = {
         MultiQueryJob,
         BasketExportJob,
         SleepJob,
+        SlurmBatchJob,
     )
 }
 
