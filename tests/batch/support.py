@@ -1,0 +1,279 @@
+"""Shared pieces of the batch tests: a catalogue with Slurm facilities, a basket with two
+items, and the job runtime (store, bus, in-process runner) around a chosen Slurm API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from esap_graphql.analysis_catalogue import parse_analysis_catalogue
+from esap_graphql.config import parse_catalogue
+from esap_graphql.connectors.slurm import SlurmApi
+from esap_graphql.domain.analysis import AnalysisCatalogue, Facility
+from esap_graphql.domain.archives import Catalogue, Protocol
+from esap_graphql.domain.basket import BasketLimits, NewBasketItem
+from esap_graphql.domain.jobs import Job, PhaseEvent
+from esap_graphql.domain.records import ResultSet
+from esap_graphql.domain.users import LOCAL_USER
+from esap_graphql.domain.uws import ExecutionPhase
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
+from esap_graphql.services.basket import BasketService
+from esap_graphql.services.batch_backend import BatchBackend
+from esap_graphql.services.batch_slurm import SlurmBackend
+from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.event_bus import InMemoryEventBus
+from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
+from esap_graphql.services.job_queue import InProcessJobQueue
+from esap_graphql.services.job_types import JOB_TYPES, JobContext, JobType
+from esap_graphql.services.job_types.batch import SlurmBatchJob
+from esap_graphql.services.jobs import JobPolicy, JobService
+from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.storage.basket_store import InMemoryBasketStore
+from esap_graphql.storage.job_store import InMemoryJobStore
+from esap_graphql.storage.result_files import ResultFiles
+from tests.support import InMemoryConnector
+
+ARCHIVES: Catalogue = parse_catalogue(
+    """
+archives:
+  - id: astron
+    name: ASTRON
+    datasets:
+      - {id: apertif-dr1, name: Apertif, protocol: tap, access_url: "http://a.test/tap",
+         table: ivoa.obscore}
+""",
+    source="batch-test-archives",
+)
+
+ITEMS = (
+    NewBasketItem(
+        dataset_id="apertif-dr1",
+        record_id="ivo://astron.nl/apertif?230101001",
+        title="Apertif cube one",
+        access_url="https://vo.astron.nl/data/1.fits",
+        ra=202.48,
+        dec=47.23,
+    ),
+    NewBasketItem(
+        dataset_id="apertif-dr1",
+        record_id="ivo://astron.nl/apertif?230101002",
+        title="Apertif cube two",
+        ra=10.5,
+        dec=-3.25,
+    ),
+)
+
+
+def analysis_catalogue(
+    staging_dir: Path,
+    *,
+    rest_url: str = "http://127.0.0.1:6820",
+    api_version: str = "v0.0.38",
+    jwt_env: str = "ESAP_TEST_SLURM_JWT",
+    user: str = "esapjob",
+    partition: str | None = "esap",
+) -> AnalysisCatalogue:
+    """Two facilities (a Slurm cluster and a JupyterHub) and batch workflows."""
+    partition_line = f"      partition: {partition}\n" if partition else ""
+    return parse_analysis_catalogue(
+        f"""
+facilities:
+  - id: test-slurm
+    name: The test cluster
+    kind: slurm
+    url: http://127.0.0.1:6820
+    slurm:
+      rest_url: {rest_url}
+      api_version: {api_version}
+      jwt_env: {jwt_env}
+      user: {user}
+{partition_line}      staging_dir: {staging_dir}
+  - id: test-hub
+    name: A hub
+    kind: jupyterhub
+    url: http://hub.test
+    jupyterhub:
+      api_token_env: ESAP_TEST_HUB_TOKEN
+workflows:
+  - id: count-rows
+    name: Count the basket's rows
+    facility_kinds: [slurm]
+    source:
+      type: command
+      script: |
+        #!/usr/bin/env python3
+        import os, sys
+        from xml.etree import ElementTree
+        rows = ElementTree.parse(os.environ["ESAP_BASKET"]).getroot().iter()
+        count = sum(1 for e in rows if e.tag.endswith("TR"))
+        with open(os.path.join(os.environ["ESAP_OUTPUT_DIR"], "count.txt"), "w") as out:
+            print(sys.argv[1], count, file=out)
+        print("counted", count)
+      command: ["rows:"]
+  - id: container-echo
+    name: A container command
+    facility_kinds: [slurm]
+    source:
+      type: command
+      container: docker://alpine:3
+      command: [echo, hello]
+""",
+        source="batch-test-analysis",
+    )
+
+
+class MemorySlurmJobType(SlurmBatchJob):
+    """``batch.slurm`` over an in-memory Slurm API (set per test with ``over``)."""
+
+    api: SlurmApi
+
+    @classmethod
+    def over(cls, api: SlurmApi) -> type[MemorySlurmJobType]:
+        return type("MemorySlurmJob", (cls,), {"api": api})
+
+    def backend(self, facility: Facility, ctx: JobContext) -> BatchBackend:
+        return SlurmBackend(api=self.api, where="Slurm (in memory)")
+
+
+@dataclass
+class Runtime:
+    """The job machinery of one test."""
+
+    service: JobService
+    store: InMemoryJobStore
+    bus: InMemoryEventBus
+    queue: InProcessJobQueue
+    maintenance: JobMaintenance
+    results: ResultFiles
+    baskets: BasketService
+    staging: Path
+
+
+@asynccontextmanager
+async def job_runtime(
+    tmp_path: Path,
+    staging: Path,
+    *,
+    types: dict[str, type[JobType]],
+    catalogue: AnalysisCatalogue,
+    poll_interval: float = 0.05,
+) -> AsyncIterator[Runtime]:
+    """The in-process job runtime with a basket holding ``ITEMS``."""
+    store = InMemoryJobStore()
+    bus = InMemoryEventBus()
+    results = ResultFiles(root=tmp_path / "results")
+    baskets = BasketService(store=InMemoryBasketStore(), catalogue=ARCHIVES, limits=BasketLimits())
+    await baskets.add(LOCAL_USER, ITEMS)
+    queries = DatasetQueryService(
+        catalogue=ARCHIVES,
+        connectors={Protocol.TAP: InMemoryConnector(records={})},
+        limits=QueryLimits(
+            timeout=5,
+            max_records=10,
+            max_page_size=10,
+            per_service_concurrency=1,
+            global_concurrency=1,
+        ),
+        cache=ResultCache[ResultSet](ttl=0, size=0),
+    )
+    all_types = {**JOB_TYPES, **types}
+    async with httpx.AsyncClient() as http:
+        context = JobContext(
+            queries=queries,
+            http=http,
+            results=results,
+            remote_timeout=10,
+            remote_poll_interval=poll_interval,
+            baskets=baskets,
+            analysis=AnalysisRuntime(catalogue=catalogue),
+        )
+        executor = JobExecutor(
+            store=store, bus=bus, context=context, types=all_types, worker_id="w-batch"
+        )
+        queue = InProcessJobQueue(executor=executor, concurrency=8)
+        service = JobService(
+            store=store,
+            queue=queue,
+            bus=bus,
+            results=results,
+            types=all_types,
+            policy=JobPolicy(
+                default_execution_duration=600,
+                max_execution_duration=3600,
+                destruction_delay=timedelta(days=1),
+                max_unfinished_jobs=20,
+            ),
+        )
+        maintenance = JobMaintenance(
+            store=store,
+            bus=bus,
+            results=results,
+            requeue=queue.enqueue,
+            abort=queue.abort,
+            worker_id=None,
+            worker_timeout=5,
+            max_attempts=3,
+            interval=60,
+        )
+        try:
+            yield Runtime(service, store, bus, queue, maintenance, results, baskets, staging)
+        finally:
+            await queue.aclose()
+
+
+async def until(
+    store: InMemoryJobStore, job_id: str, *phases: ExecutionPhase, timeout: float = 30
+) -> Job:
+    """The job once it is in one of ``phases`` (bounded wait)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            job = await store.get(job_id)
+            assert job is not None
+            if job.phase in phases:
+                return job
+            await asyncio.sleep(0.01)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
+    """Return once ``check()`` holds (bounded wait)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.01)
+
+
+class PhaseLog:
+    """Every phase event of one owner's jobs, collected in the background."""
+
+    def __init__(self, bus: InMemoryEventBus) -> None:
+        self._bus = bus
+        self.events: list[PhaseEvent] = []
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def __aenter__(self) -> PhaseLog:
+        self._task = asyncio.create_task(self._collect())
+        await self._ready.wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _collect(self) -> None:
+        async with self._bus.subscribe(LOCAL_USER.id) as events:
+            self._ready.set()
+            async for event in events:
+                self.events.append(event)
+
+    def phases(self, job_id: str) -> list[str]:
+        """The phases announced for one job, in order."""
+        return [e.phase.value for e in self.events if e.job_id == job_id and not e.deleted]
