@@ -2,14 +2,15 @@
 # Everything the test suite needs, then lint, types and the tests:
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
-# sets up the local DaCHS archive and Debian's chromium for the GraphiQL test
-# (root; apt on first run), then runs
+# sets up the local DaCHS archive, a one-node Slurm cluster for the batch jobs
+# and Debian's chromium for the GraphiQL test (root; apt on first run), then runs
 # ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh
 scripts/services.sh
 scripts/setup-dachs.sh
+scripts/setup-slurm.sh
 scripts/setup-browser.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks

@@ -51,6 +51,9 @@ SUPPORTED_VERSIONS: tuple[str, ...] = ("v0.0.40", "v0.0.39", "v0.0.38", "v0.0.37
 
 #: Slurm's error number for "Invalid job id specified" (ESLURM_INVALID_JOB_ID).
 _INVALID_JOB_ID = 2017
+#: "Zero Bytes were transmitted or received": slurmctld hung up on the request, which is
+#: what it does to a token it does not accept (expired, or signed with another key).
+_HUNG_UP = 5005
 _VERSION = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/ping/?$")
 _JOB_ID = re.compile(r"^[0-9]+(_[0-9]+)?$")
 _MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -282,6 +285,12 @@ class SlurmRestClient:
             numbers = {_number(e.get("error_number", e.get("error_code"))) for e in errors}
             if job_id is not None and _INVALID_JOB_ID in numbers:
                 raise UnknownBatchJob(job_id)
+            if _HUNG_UP in numbers:
+                raise BatchAuthenticationFailed(
+                    self._base,
+                    f"slurmctld hung up on a request of user {self._user!r} (Slurm error "
+                    f"{_HUNG_UP}), as it does when the token has expired or is not its own",
+                )
             texts = [
                 str(e.get("description") or e.get("error") or "no reason given") for e in errors
             ]

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,17 +40,15 @@ from esap_graphql.storage.job_store import InMemoryJobStore
 from esap_graphql.storage.result_files import ResultFiles
 from tests.support import InMemoryConnector
 
-ARCHIVES: Catalogue = parse_catalogue(
-    """
+ARCHIVES_YAML = """
 archives:
   - id: astron
     name: ASTRON
     datasets:
       - {id: apertif-dr1, name: Apertif, protocol: tap, access_url: "http://a.test/tap",
          table: ivoa.obscore}
-""",
-    source="batch-test-archives",
-)
+"""
+ARCHIVES: Catalogue = parse_catalogue(ARCHIVES_YAML, source="batch-test-archives")
 
 ITEMS = (
     NewBasketItem(
@@ -70,7 +69,7 @@ ITEMS = (
 )
 
 
-def analysis_catalogue(
+def analysis_yaml(
     staging_dir: Path,
     *,
     rest_url: str = "http://127.0.0.1:6820",
@@ -79,10 +78,9 @@ def analysis_catalogue(
     user: str = "esapjob",
     partition: str | None = "esap",
 ) -> AnalysisCatalogue:
-    """Two facilities (a Slurm cluster and a JupyterHub) and batch workflows."""
+    """Catalogue YAML: two facilities (a Slurm cluster and a JupyterHub), batch workflows."""
     partition_line = f"      partition: {partition}\n" if partition else ""
-    return parse_analysis_catalogue(
-        f"""
+    return f"""
 facilities:
   - id: test-slurm
     name: The test cluster
@@ -123,8 +121,13 @@ workflows:
       type: command
       container: docker://alpine:3
       command: [echo, hello]
-""",
-        source="batch-test-analysis",
+"""
+
+
+def analysis_catalogue(staging_dir: Path, **facility: Any) -> AnalysisCatalogue:
+    """The facilities and workflows of ``analysis_yaml``."""
+    return parse_analysis_catalogue(
+        analysis_yaml(staging_dir, **facility), source="batch-test-analysis"
     )
 
 
