@@ -75,6 +75,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _RESERVED_ENV = ("ESAP_", "SLURM_")
 #: Longest seconds between two looks at a remote job (the interval grows to it).
 MAX_POLL_INTERVAL = 5.0
+#: Seconds after submission and after each phase change during which the remote job is
+#: looked at every ``remote_poll_interval``: changes come in bursts (a job starts soon after
+#: it is submitted, a short one ends soon after it starts); later the interval grows.
+EAGER_SECONDS = 10.0
 #: Seconds the batch system may stay unreachable while we follow a job before we give up.
 LOST_CONTACT_SECONDS = 300.0
 #: Bytes of standard error read for the error summary.
@@ -335,6 +339,7 @@ class BatchJob(JobType):
     async def _follow(self, remote_id: str, backend: BatchBackend, ctx: JobContext) -> BatchStatus:
         """Poll the remote job until it ends, reporting each phase change at once."""
         interval = ctx.remote_poll_interval
+        changed = time.monotonic()
         reported: ExecutionPhase | None = None
         lost_since: float | None = None
         while True:
@@ -362,9 +367,11 @@ class BatchJob(JobType):
                 if status.phase is not reported and status.phase is not _P.UNKNOWN:
                     await _report(ctx, status.phase)
                     reported = status.phase
+                    changed = time.monotonic()
                     interval = ctx.remote_poll_interval
             await asyncio.sleep(interval)
-            interval = min(interval * 1.5, MAX_POLL_INTERVAL)
+            if time.monotonic() - changed > EAGER_SECONDS:
+                interval = min(interval * 1.5, MAX_POLL_INTERVAL)
 
     async def _cancel(self, job: Job, remote_id: str, backend: BatchBackend) -> None:
         try:
