@@ -224,7 +224,8 @@ class BatchJob(JobType):
                 )
         logger.info("job %s: %s job %s", job.id, where, remote_id)
         try:
-            status = await self._follow(remote_id, backend, ctx)
+            with _translated(where):
+                status = await self._follow(remote_id, backend, ctx)
         except asyncio.CancelledError:
             # aborted (or over time): the cluster must not run it on; but when this worker
             # merely shuts down, the job runs on and the next attempt follows it again
