@@ -110,6 +110,15 @@ class Settings(BaseSettings):
         default=65_536, ge=2, description="Largest native record (as JSON, in bytes) an item keeps."
     )
     basket_max_items: int = Field(default=100_000, ge=1, description="Most items one basket holds.")
+    scoped_token_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (at least 32 characters) that signs the scoped tokens handed to "
+        "analysis services. Default: a random key generated once and kept in "
+        "data_dir/scoped-token.key, so processes sharing data_dir agree.",
+    )
+    scoped_token_lifetime: float = Field(
+        default=3600.0, gt=0, description="Seconds a scoped token handed to an analysis is valid."
+    )
     job_execution_duration: int = Field(
         default=600, ge=1, description="Seconds a job may run unless it asks for another limit."
     )
@@ -158,6 +167,11 @@ class Settings(BaseSettings):
     )
     job_remote_timeout: float = Field(
         default=30.0, gt=0, description="Seconds one call to a remote job service may take."
+    )
+    job_max_result_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Largest result file a job fetches from a remote service, in bytes.",
     )
     job_remote_poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between first looks at a remote async TAP job."

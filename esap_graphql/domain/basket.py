@@ -178,7 +178,7 @@ class BasketFull(UsageError):
 
 
 class ExportFormat(enum.Enum):
-    """The forms a basket is exported in; the value is the file extension."""
+    """The forms a basket is exported in; the value names the format in export URLs."""
 
     VOTABLE = "votable"
     CSV = "csv"
@@ -192,6 +192,13 @@ class ExportFormat(enum.Enum):
             ExportFormat.CSV: "text/csv; charset=utf-8",
             ExportFormat.JSON: "application/json",
         }[self]
+
+    @property
+    def extension(self) -> str:
+        """The file name extension of an export in this format."""
+        return {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat.JSON: "json"}[
+            self
+        ]
 
 
 def export_path(basket: str, fmt: ExportFormat) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.analysis import Facility, FacilityKind, Workflow
+from esap_graphql.resolvers.context import RequestContext
 
 
 def facilities(ctx: RequestContext, kind: FacilityKind | None) -> tuple[Facility, ...]:

@@ -24,6 +24,7 @@ from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
+from esap_graphql.schema.scope_guard import ScopeGuard
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def build_schema(
             lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
             lambda: AddValidationRules([depth_rule]),
             lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
+            ScopeGuard,
             lambda: GatewayErrors(
                 should_mask_error=_should_mask, error_message="Internal server error."
             ),

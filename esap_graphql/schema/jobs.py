@@ -239,7 +239,7 @@ def error_from_domain(exc: UsageError) -> Any:
 def _job_or_error(info: Info, outcome: domain.Job | UsageError) -> Any:
     if isinstance(outcome, UsageError):
         return error_from_domain(outcome)
-    return Job.from_domain(outcome, resolve.base_url(info.context))
+    return Job.from_domain(outcome, info.context.base_url)
 
 
 JobId = Annotated[strawberry.ID, strawberry.argument(description="Job id.")]
@@ -250,7 +250,7 @@ class JobQuery:
     @strawberry.field(description="One of the caller's jobs; null when there is none.")
     async def job(self, info: Info, id: JobId) -> Job | None:
         found = await resolve.job(info.context, id)
-        return Job.from_domain(found, resolve.base_url(info.context)) if found else None
+        return Job.from_domain(found, info.context.base_url) if found else None
 
     @strawberry.field(description="The caller's jobs, newest first.")
     async def jobs(
@@ -270,7 +270,7 @@ class JobQuery:
     ) -> list[Job]:
         wanted = [p.to_domain() for p in phases] if phases else None
         found = await resolve.jobs(info.context, wanted, after, last)
-        base = resolve.base_url(info.context)
+        base = info.context.base_url
         return [Job.from_domain(j, base) for j in found]
 
     @strawberry.field(description="The worker types jobs can be created with.")

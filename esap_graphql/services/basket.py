@@ -23,7 +23,7 @@ from esap_graphql.domain.basket import (
 )
 from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
 from esap_graphql.domain.users import User
-from esap_graphql.services.basket_export import as_table, render
+from esap_graphql.formats.basket_files import as_table, render
 from esap_graphql.storage.basket_store import BasketStore
 
 

@@ -3,37 +3,19 @@ filesystem shared with the cluster, where Slurm itself writes standard output an
 
 from __future__ import annotations
 
-import httpx
-
-from esap_graphql.connectors.slurm import SlurmApi, SlurmRestClient, token_from_env
-from esap_graphql.domain.analysis import SlurmSettings
+from esap_graphql.connectors.slurm import SlurmApi
 from esap_graphql.domain.batch import BatchStatus, BatchSubmission
 from esap_graphql.services.batch_backend import BatchOutputs
 from esap_graphql.services.batch_workspace import Workspace
 
 
 class SlurmBackend:
-    """``BatchBackend`` for a Slurm cluster."""
+    """``BatchBackend`` for a Slurm cluster (the factory builds its slurmrestd client from the
+    facility's settings)."""
 
     def __init__(self, *, api: SlurmApi, where: str) -> None:
         self._api = api
         self._where = where
-
-    @classmethod
-    def for_facility(
-        cls, settings: SlurmSettings, *, http: httpx.AsyncClient, timeout: float
-    ) -> SlurmBackend:
-        """The back-end of a catalogue facility: slurmrestd at ``rest_url``, as ``user``, with
-        the JWT from the environment variable ``jwt_env``, speaking ``api_version``."""
-        client = SlurmRestClient(
-            http=http,
-            base_url=settings.rest_url,
-            user=settings.user,
-            token=token_from_env(settings.jwt_env),
-            timeout=timeout,
-            version=settings.api_version,
-        )
-        return cls(api=client, where=f"Slurm at {client.base_url}")
 
     @property
     def where(self) -> str:

@@ -31,7 +31,7 @@ from esap_graphql.domain.jobs import (
     utc_now,
 )
 from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.services.job_types import JobContext, JobType
 from esap_graphql.services.remote_phases import REMOTE_PHASES, RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore

@@ -28,9 +28,9 @@ from esap_graphql.domain.jobs import (
 )
 from esap_graphql.domain.users import User
 from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.messaging.event_bus import EventBus
+from esap_graphql.messaging.job_queue import JobQueue
 from esap_graphql.services.job_execution import destroy_job, event_of
-from esap_graphql.services.job_queue import JobQueue
 from esap_graphql.services.job_types import JobType
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles

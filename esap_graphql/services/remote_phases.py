@@ -14,7 +14,7 @@ import logging
 
 from esap_graphql.domain.jobs import Job, PhaseEvent, UnknownJob, utc_now
 from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.storage.job_store import JobStore
 
 logger = logging.getLogger(__name__)

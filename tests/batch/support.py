@@ -15,7 +15,9 @@ import httpx
 
 from esap_graphql.analysis_catalogue import parse_analysis_catalogue
 from esap_graphql.config import parse_catalogue
-from esap_graphql.connectors.slurm import SlurmApi
+from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.slurm import SlurmApi, SlurmRestClient, token_from_env
+from esap_graphql.connectors.tap_jobs import TapJobClient
 from esap_graphql.domain.analysis import AnalysisCatalogue, Facility
 from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits, NewBasketItem
@@ -23,17 +25,18 @@ from esap_graphql.domain.jobs import Job, PhaseEvent
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import LOCAL_USER
 from esap_graphql.domain.uws import ExecutionPhase
+from esap_graphql.identity.scoped_tokens import ScopedTokens
+from esap_graphql.messaging.event_bus import InMemoryEventBus
+from esap_graphql.messaging.job_queue import InProcessJobQueue
 from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.batch_slurm import SlurmBackend
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
-from esap_graphql.services.event_bus import InMemoryEventBus
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
-from esap_graphql.services.job_queue import InProcessJobQueue
-from esap_graphql.services.job_types import JOB_TYPES, JobContext, JobType
-from esap_graphql.services.job_types.batch import SlurmBatchJob
+from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
+from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
 from esap_graphql.storage.basket_store import InMemoryBasketStore
 from esap_graphql.storage.job_store import InMemoryJobStore
@@ -131,17 +134,27 @@ def analysis_catalogue(staging_dir: Path, **facility: Any) -> AnalysisCatalogue:
     )
 
 
-class MemorySlurmJobType(SlurmBatchJob):
-    """``batch.slurm`` over an in-memory Slurm API (set per test with ``over``)."""
+def memory_backends(api: SlurmApi) -> Callable[[Facility], BatchBackend]:
+    """Every batch facility is this in-memory Slurm."""
+    return lambda facility: SlurmBackend(api=api, where="Slurm (in memory)")
 
-    api: SlurmApi
 
-    @classmethod
-    def over(cls, api: SlurmApi) -> type[MemorySlurmJobType]:
-        return type("MemorySlurmJob", (cls,), {"api": api})
+def rest_backends(http: httpx.AsyncClient) -> Callable[[Facility], BatchBackend]:
+    """Every Slurm facility through its slurmrestd, as the factory builds it."""
 
-    def backend(self, facility: Facility, ctx: JobContext) -> BatchBackend:
-        return SlurmBackend(api=self.api, where="Slurm (in memory)")
+    def build(facility: Facility) -> BatchBackend:
+        assert facility.slurm is not None
+        client = SlurmRestClient(
+            http=http,
+            base_url=facility.slurm.rest_url,
+            user=facility.slurm.user,
+            token=token_from_env(facility.slurm.jwt_env),
+            timeout=10,
+            version=facility.slurm.api_version,
+        )
+        return SlurmBackend(api=client, where=f"Slurm at {client.base_url}")
+
+    return build
 
 
 @dataclass
@@ -163,11 +176,12 @@ async def job_runtime(
     tmp_path: Path,
     staging: Path,
     *,
-    types: dict[str, type[JobType]],
+    batch: Callable[[Facility], BatchBackend] | None,
     catalogue: AnalysisCatalogue,
     poll_interval: float = 0.05,
 ) -> AsyncIterator[Runtime]:
-    """The in-process job runtime with a basket holding ``ITEMS``."""
+    """The in-process job runtime with a basket holding ``ITEMS``; ``batch`` None means the
+    real slurmrestd of each facility."""
     store = InMemoryJobStore()
     bus = InMemoryEventBus()
     results = ResultFiles(root=tmp_path / "results")
@@ -185,21 +199,26 @@ async def job_runtime(
         ),
         cache=ResultCache[ResultSet](ttl=0, size=0),
     )
-    all_types = {**JOB_TYPES, **types}
+    all_types = JOB_TYPES
     async with httpx.AsyncClient() as http:
         context = JobContext(
             queries=queries,
-            http=http,
+            multi_queries=MultiQueryService(catalogue=ARCHIVES, queries=queries, max_datasets=2),
+            baskets=baskets,
             results=results,
+            tap_jobs=TapJobClient(clients=ServiceClients.sharing(http), timeout=5),
             remote_timeout=10,
             remote_poll_interval=poll_interval,
-            baskets=baskets,
-            analysis=AnalysisRuntime(catalogue=catalogue),
+            max_result_bytes=1_000_000,
+            analysis=AnalysisRuntime(
+                catalogue=catalogue, tokens=ScopedTokens(key=b"k" * 32, lifetime=3600)
+            ),
+            batch=batch or rest_backends(http),
         )
         executor = JobExecutor(
             store=store, bus=bus, context=context, types=all_types, worker_id="w-batch"
         )
-        queue = InProcessJobQueue(executor=executor, concurrency=8)
+        queue = InProcessJobQueue(run=executor.execute, concurrency=8)
         service = JobService(
             store=store,
             queue=queue,

@@ -17,12 +17,12 @@ from esap_graphql.domain.users import LOCAL_USER
 from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.services.batch_workspace import Workspace
 from tests.batch.support import (
-    MemorySlurmJobType,
     PhaseLog,
     Runtime,
     analysis_catalogue,
     eventually,
     job_runtime,
+    memory_backends,
     until,
 )
 
@@ -42,7 +42,7 @@ async def rt(tmp_path: Path, slurm: InMemorySlurm) -> AsyncIterator[Runtime]:
     async with job_runtime(
         tmp_path,
         staging,
-        types={"batch.slurm": MemorySlurmJobType.over(slurm)},
+        batch=memory_backends(slurm),
         catalogue=analysis_catalogue(staging),
     ) as runtime:
         yield runtime

@@ -52,7 +52,7 @@ async def rt(tmp_path: Path, slurm_cluster: SlurmCluster) -> AsyncIterator[Runti
     async with job_runtime(
         tmp_path,
         slurm_cluster.staging,
-        types={},
+        batch=None,
         catalogue=analysis_catalogue(slurm_cluster.staging, api_version=slurm_cluster.version),
         poll_interval=0.1,
     ) as runtime:
@@ -336,7 +336,7 @@ async def test_a_submission_slurm_refuses_ends_in_error_with_its_reason(
         slurm_cluster.staging, api_version=slurm_cluster.version, partition="nowhere"
     )
     async with job_runtime(
-        tmp_path, slurm_cluster.staging, types={}, catalogue=catalogue
+        tmp_path, slurm_cluster.staging, batch=None, catalogue=catalogue
     ) as runtime:
         job = await runtime.service.create(
             LOCAL_USER, "batch.slurm", {"facility": "test-slurm", "command": ["true"]}, run=True

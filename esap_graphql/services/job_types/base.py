@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
+from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.domain.analysis import Facility
 from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
 from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.dataset_query import DatasetQueryService
+from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.storage.result_files import ResultFiles
 
 
@@ -37,16 +40,21 @@ class JobContext:
     """What job code may use; built by the in-process runner and by arq workers alike."""
 
     queries: DatasetQueryService
-    http: httpx.AsyncClient
+    multi_queries: MultiQueryService
+    baskets: BasketService
     results: ResultFiles
+    tap_jobs: TapJobClient
+    """Asynchronous jobs on archives' own TAP services."""
     remote_timeout: float
     """Seconds one call to a remote service (not the whole job) may take."""
     remote_poll_interval: float
     """Seconds between two looks at a remote asynchronous job."""
-    baskets: BasketService | None = None
-    """Users' baskets (for basket.export)."""
+    max_result_bytes: int
+    """Largest result file a job may fetch from a remote service."""
     analysis: AnalysisRuntime | None = None
     """Analysis facilities, workflows and their connectors (for analysis.* and batch.*)."""
+    batch: Callable[[Facility], BatchBackend] | None = None
+    """The back-end of a batch facility (for batch.*)."""
     remote: RemotePhases | None = None
     """For a type that ``starts_remotely``: its job's phases as the remote system reports
     them. Set per job by the executor; None otherwise."""

@@ -7,8 +7,9 @@ submits through a ``BatchBackend``, follows the remote job and reports its phase
 change (our job is QUEUED while the batch system has it pending and EXECUTING once it runs:
 ``starts_remotely``), returns standard output, standard error and the files of ``output/``
 as results, cancels the remote job when ours is aborted, and ends in ERROR with the tail of
-standard error when the script fails. A batch system is one ``BatchBackend`` class and one
-subclass here naming it, like ``SlurmBatchJob``.
+standard error when the script fails. A batch system is one ``BatchBackend`` class, one
+subclass here naming its facility kind (like ``SlurmBatchJob``), and the line of the factory
+that builds the back-end of such a facility.
 
 The script runs with this environment (batch systems pass the gateway's on to no job):
 ``ESAP_JOB_ID``, ``ESAP_BASKET`` (the staged VOTable), ``ESAP_OUTPUT_DIR`` (what it writes
@@ -64,7 +65,6 @@ from esap_graphql.domain.jobs import (
 from esap_graphql.domain.users import User
 from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.services.batch_backend import BatchBackend
-from esap_graphql.services.batch_slurm import SlurmBackend
 from esap_graphql.services.batch_workspace import RemoteRecord, Workspace, WorkspaceError
 from esap_graphql.services.job_types.base import JobContext, JobType
 
@@ -196,9 +196,11 @@ class BatchJob(JobType):
     starts_remotely = True
     Parameters = BatchParameters
 
-    @abstractmethod
     def backend(self, facility: Facility, ctx: JobContext) -> BatchBackend:
         """The back-end that runs jobs on this facility."""
+        if ctx.batch is None:
+            raise JobFatalError("this worker has no batch back-ends configured")
+        return ctx.batch(facility)
 
     @abstractmethod
     def staging_dir(self, facility: Facility) -> Path:
@@ -460,10 +462,6 @@ class SlurmBatchJob(BatchJob):
         "the Slurm facility `facility`, with the basket `basket` staged as input ($ESAP_BASKET, "
         "VOTable); results are stdout.txt, stderr.txt and the files written to $ESAP_OUTPUT_DIR."
     )
-
-    def backend(self, facility: Facility, ctx: JobContext) -> BatchBackend:
-        assert facility.slurm is not None  # the catalogue requires it for slurm facilities
-        return SlurmBackend.for_facility(facility.slurm, http=ctx.http, timeout=ctx.remote_timeout)
 
     def staging_dir(self, facility: Facility) -> Path:
         assert facility.slurm is not None
