@@ -49,10 +49,12 @@ from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
-from esap_graphql.storage.basket_store import BasketStore, SqlBasketStore
+from esap_graphql.storage.basket_store import BasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
-from esap_graphql.storage.job_store import JobStore, SqlJobStore
+from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.storage.sql_basket_store import SqlBasketStore
+from esap_graphql.storage.sql_job_store import SqlJobStore
 
 USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
 

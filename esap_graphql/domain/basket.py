@@ -50,6 +50,8 @@ class NewBasketItem:
     #: The native record; the service accepts JSON objects only.
     record: Any = field(default_factory=dict)
     archive_id: str = ""
+    #: The record as stored: compact JSON, set (and measured) by the service.
+    record_json: str = "{}"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -102,11 +104,6 @@ class Basket:
     def count(self) -> int:
         """Number of items."""
         return len(self.items)
-
-    @property
-    def is_default(self) -> bool:
-        """True for the basket used when no name is given."""
-        return self.name == DEFAULT_BASKET
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,19 @@ from esap_graphql.domain.jobs import (
     classify,
     utc_now,
 )
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.domain.uws import (
+    ABORT,
+    RETRY,
+    TAKE,
+    TAKE_QUEUED,
+    ExecutionPhase,
+    IllegalPhaseTransition,
+    finish,
+    finish_remote,
+)
 from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.services.job_types import JobContext, JobType
-from esap_graphql.services.remote_phases import REMOTE_PHASES, RemotePhaseRecorder
+from esap_graphql.services.remote_phases import RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
 
@@ -77,25 +86,15 @@ class JobExecutor:
             logger.exception("job %s: could not publish phase %s", job.id, job.phase.value)
 
     async def _finish(
-        self,
-        job_id: str,
-        to: ExecutionPhase,
-        *,
-        remote_attempt: int | None = None,
-        **changes: Any,
+        self, job_id: str, to: ExecutionPhase, *, remote_attempt: int | None = None, **changes: Any
     ) -> None:
-        # a job started remotely may end from any phase the remote side reported (a batch
-        # job can fail before it ever ran), but only while this attempt still holds it
-        only_from = REMOTE_PHASES if remote_attempt is not None else {_P.EXECUTING}
+        # a job started remotely ends from any phase the remote side reported, but only while
+        # this attempt still holds it
+        how = finish(to) if remote_attempt is None else finish_remote(to)
         for delay in (0.5, 1.0, 2.0, None):
             try:
-                job = await self._store.transition(
-                    job_id,
-                    to,
-                    only_from=only_from,
-                    expect_attempts=remote_attempt,
-                    end_time=utc_now(),
-                    **changes,
+                job = await self._store.apply(
+                    job_id, how, expect_attempts=remote_attempt, end_time=utc_now(), **changes
                 )
                 break
             except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
@@ -120,24 +119,14 @@ class JobExecutor:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
         remote = await self._starts_remotely(job_id)
         try:
-            if remote:  # taken, but QUEUED until the remote side starts it
-                job = await self._store.update(
-                    job_id,
-                    only_in={_P.QUEUED},
-                    expect_attempts=attempt - 1,
-                    attempts=attempt,
-                    worker=self.worker_id,
-                )
-            else:
-                job = await self._store.transition(
-                    job_id,
-                    _P.EXECUTING,
-                    only_from={_P.QUEUED},
-                    expect_attempts=attempt - 1,
-                    attempts=attempt,
-                    start_time=utc_now(),
-                    worker=self.worker_id,
-                )
+            job = await self._store.apply(
+                job_id,
+                TAKE_QUEUED if remote else TAKE,  # remote: QUEUED until the remote side runs it
+                expect_attempts=attempt - 1,
+                attempts=attempt,
+                worker=self.worker_id,
+                **({} if remote else {"start_time": utc_now()}),
+            )
         except EsapError as exc:  # aborted, deleted or already taken: nothing to do
             logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
             return
@@ -264,10 +253,9 @@ class JobMaintenance:
         """A job still EXECUTING well past its duration (its worker could not record the
         end): abort it, saying so."""
         with contextlib.suppress(IllegalPhaseTransition):
-            moved = await self._store.transition(
+            moved = await self._store.apply(
                 job.id,
-                _P.ABORTED,
-                only_from={_P.EXECUTING},
+                finish(_P.ABORTED),
                 end_time=utc_now(),
                 error=classify(ExecutionDurationExceeded(job.execution_duration)),
             )
@@ -276,31 +264,25 @@ class JobMaintenance:
 
     async def recover(self, job: Job) -> None:
         """The job's worker is gone: queue it again, or end it in ERROR after max attempts."""
-        # a job whose remote start it awaited is still QUEUED: it stays so, without a worker
+        # a job whose remote start its worker awaited is still QUEUED, and stays so
         taken = job.phase is _P.QUEUED
         try:
             if job.attempts < self._max_attempts:
                 logger.warning("job %s: worker %s lost; retrying", job.id, job.worker)
-                if taken:
-                    moved = await self._store.update(
-                        job.id, only_in={_P.QUEUED}, expect_attempts=job.attempts, worker=None
-                    )
-                else:
-                    moved = await self._store.transition(
-                        job.id,
-                        _P.QUEUED,
-                        only_from={_P.EXECUTING},
-                        expect_attempts=job.attempts,
-                        worker=None,
-                    )
+                moved = await self._store.apply(
+                    job.id,
+                    TAKE_QUEUED if taken else RETRY,
+                    expect_attempts=job.attempts,
+                    worker=None,
+                )
+                if not taken:
                     await self._bus.publish(event_of(moved))
                 await self._requeue(moved, moved.attempts + 1)
             else:
                 logger.warning("job %s: worker %s lost; giving up", job.id, job.worker)
-                moved = await self._store.transition(
+                moved = await self._store.apply(
                     job.id,
-                    _P.ERROR,
-                    only_from={job.phase},
+                    finish_remote(_P.ERROR) if taken else finish(_P.ERROR),
                     expect_attempts=job.attempts,
                     end_time=utc_now(),
                     error=classify(WorkerLost(job.worker, job.attempts)),
@@ -320,7 +302,7 @@ async def destroy_job(
     """Abort if active, delete results and record, announce the deletion."""
     if not job.phase.is_final:
         with contextlib.suppress(IllegalPhaseTransition):
-            job = await store.transition(job.id, _P.ABORTED, end_time=utc_now())
+            job = await store.apply(job.id, ABORT, end_time=utc_now())
             await abort(job)
     await results.delete(job.id)
     if await store.delete(job.id):

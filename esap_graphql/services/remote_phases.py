@@ -13,15 +13,13 @@ from __future__ import annotations
 import logging
 
 from esap_graphql.domain.jobs import Job, PhaseEvent, UnknownJob, utc_now
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.domain.uws import REMOTE_PHASES, ExecutionPhase, IllegalPhaseTransition, remote
 from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.storage.job_store import JobStore
 
 logger = logging.getLogger(__name__)
 
 _P = ExecutionPhase
-#: Phases a remote system may move a claimed job between.
-REMOTE_PHASES = frozenset({_P.QUEUED, _P.EXECUTING, _P.SUSPENDED})
 
 
 class RemotePhaseRecorder:
@@ -57,12 +55,8 @@ class RemotePhaseRecorder:
         if phase is _P.EXECUTING and self._job.start_time is None:
             changes["start_time"] = utc_now()
         try:
-            job = await self._store.transition(
-                self._job.id,
-                phase,
-                only_from=REMOTE_PHASES,
-                expect_attempts=self._job.attempts,
-                **changes,
+            job = await self._store.apply(
+                self._job.id, remote(phase), expect_attempts=self._job.attempts, **changes
             )
         except (IllegalPhaseTransition, UnknownJob) as exc:
             logger.info("job %s: remote phase %s not recorded (%s)", self._job.id, phase, exc)

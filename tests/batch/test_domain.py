@@ -120,3 +120,16 @@ def test_scripts_quote_every_argument() -> None:
     assert container_script("docker://python:3.11", ["python3", "x.py"]) == (
         "#!/bin/bash\nexec apptainer exec docker://python:3.11 python3 x.py\n"
     )
+
+
+def test_the_moves_of_a_job_whose_start_is_decided_remotely() -> None:
+    from esap_graphql.domain.uws import TAKE_QUEUED, finish_remote, remote
+
+    assert (TAKE_QUEUED.to, TAKE_QUEUED.sources) == (P.QUEUED, frozenset({P.QUEUED}))
+    assert remote(P.EXECUTING).sources == {P.QUEUED, P.SUSPENDED}
+    assert remote(P.SUSPENDED).sources == {P.EXECUTING}
+    assert remote(P.QUEUED).sources == {P.EXECUTING}  # requeued by the batch system
+    assert finish_remote(P.ERROR).sources == {P.QUEUED, P.EXECUTING, P.SUSPENDED}
+    assert finish_remote(P.COMPLETED).sources == {P.EXECUTING}  # it must have run
+    with pytest.raises(ValueError, match="not a phase a remote system reports"):
+        remote(P.COMPLETED)

@@ -39,8 +39,8 @@ from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
-from esap_graphql.storage.basket_store import InMemoryBasketStore
-from esap_graphql.storage.job_store import InMemoryJobStore
+from esap_graphql.storage.memory_basket_store import InMemoryBasketStore
+from esap_graphql.storage.memory_job_store import InMemoryJobStore
 from esap_graphql.storage.result_files import ResultFiles
 from tests.support import InMemoryConnector, make_records
 
