@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from esap_graphql.config import CatalogueError, _describe_location
+from esap_graphql.config.catalogue import CatalogueError, _describe_location
 from esap_graphql.domain.analysis import (
     BATCH_KINDS,
     NOTEBOOK_KINDS,

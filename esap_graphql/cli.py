@@ -143,7 +143,11 @@ def worker_command(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="esap-graphql", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="esap-graphql",
+        description="The ESAP GraphQL gateway: serve it, run job workers, check a catalogue, "
+        "export the schema, migrate the database.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the gateway")
     p.add_argument(

@@ -7,7 +7,7 @@
 # ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh test
 scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-slurm.sh

@@ -25,6 +25,7 @@ from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 from esap_graphql.schema.scope_guard import ScopeGuard
+from esap_graphql.schema.viewer import ViewerQuery
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ QUERIES: tuple[type, ...] = (
     CatalogueQuery,
     MultiQueryQuery,
     BasketQuery,
+    ViewerQuery,
     JobQuery,
     AnalysisQuery,
 )
