@@ -2,8 +2,9 @@
 # Everything the test suite needs, then lint, types and the tests:
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
-# sets up the local DaCHS archive, a one-node Slurm cluster for the batch jobs
-# and Debian's chromium for the GraphiQL test (root; apt on first run), then runs
+# sets up the local DaCHS archive, a one-node Slurm cluster for the batch jobs,
+# Debian's chromium for the GraphiQL test and the deployment/federation tools
+# (root; apt and npm on first run), then runs
 # ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,7 @@ scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-slurm.sh
 scripts/setup-browser.sh
+scripts/setup-deploy-tools.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue
