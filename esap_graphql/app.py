@@ -24,6 +24,7 @@ from esap_graphql.web.authentication import authentication
 from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
+from esap_graphql.web.hygiene import hygiene
 from esap_graphql.web.scoped_token_gate import scoped_token_gate
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,14 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,
         ],
-        middleware=[authentication(), scoped_token_gate()],
+        middleware=[
+            *hygiene(
+                allowed_hosts=settings.trusted_hosts(),
+                cors_origins=settings.cors_origins,
+                public_url=settings.public_url,
+            ),
+            authentication(),
+            scoped_token_gate(),
+        ],
         lifespan=lifespan,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -22,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
-from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
+from esap_graphql.connectors.http import AnswerBudget, ServiceClients
+from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.slurm import SlurmRestClient, token_from_env
@@ -43,6 +46,7 @@ from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.batch_slurm import SlurmBackend
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
@@ -70,6 +74,7 @@ def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
         Protocol.TAP: TapConnector(http=clients),
         Protocol.SCS: ScsConnector(http=clients),
         Protocol.SIA: SiaConnector(http=clients),
+        Protocol.RUCIO: RucioConnector(),
     }
 
 
@@ -110,24 +115,46 @@ class Factory:
 
     @cached_property
     def service_clients(self) -> ServiceClients:
-        """One small connection pool per archive service, shared by every connector."""
+        """One small connection pool per archive service, shared by every connector, behind
+        the egress policy and the process's budget for answers in flight."""
         settings = self.settings
         clients = ServiceClients(
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             per_service=settings.per_service_concurrency,
             headers={"User-Agent": USER_AGENT},
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=self.ssl_context,
+            policy=self.egress,
+            budget=AnswerBudget(settings.answer_budget_bytes),
+            max_answer_bytes=settings.max_answer_bytes,
         )
         self._exit.push_async_callback(clients.aclose)
         return clients
 
     @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """One TLS context for every outbound client (building one loads the CA bundle)."""
+        return httpx.create_ssl_context()
+
+    @cached_property
+    def egress(self) -> EgressPolicy:
+        """Where outbound requests may go: each dataset's service, and the hosts the catalogue
+        lets it send us to."""
+        follow: dict[str, set[str]] = {}
+        for dataset in self.catalogue.datasets:
+            follow.setdefault(origin(dataset.access_url)[1], set()).update(dataset.follow_hosts)
+        return EgressPolicy(follow=follow)
+
+    @cached_property
     def http(self) -> httpx.AsyncClient:
-        """The client for calls that are not archive queries (the identity provider)."""
+        """The client for calls that are not archive queries (the identity provider), behind
+        the egress policy; it follows no redirects."""
         settings = self.settings
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=4)
         client = httpx.AsyncClient(
+            transport=guarded_transport(self.egress, ssl_context=self.ssl_context, limits=limits),
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
         )
         self._exit.push_async_callback(client.aclose)
         return client
@@ -135,7 +162,13 @@ class Factory:
     @cached_property
     def connectors(self) -> Mapping[Protocol, Connector]:
         """One connector per protocol."""
-        return self._connectors or protocol_connectors(self.service_clients)
+        if self._connectors:
+            return self._connectors
+        built = protocol_connectors(self.service_clients)
+        rucio = built[Protocol.RUCIO]
+        assert isinstance(rucio, RucioConnector)
+        self._exit.push_async_callback(rucio.aclose)  # its threads and tokens
+        return built
 
     @cached_property
     def tap_jobs(self) -> TapJobClient:
@@ -277,6 +310,15 @@ class Factory:
             cache=cache,
         )
 
+    def data_lake(self) -> DataLakeService:
+        """Scopes of the Rucio datasets, over the Rucio connector."""
+        return DataLakeService.over(
+            self.connectors,
+            catalogue=self.catalogue,
+            timeout=self.settings.query_timeout,
+            cache_ttl=self.settings.cache_ttl,
+        )
+
     def multi_queries(self, queries: DatasetQueryService) -> MultiQueryService:
         """Multi-queries over the query service."""
         return MultiQueryService(
@@ -389,6 +431,7 @@ class Factory:
             baskets=await self.baskets(),
             jobs=await self.jobs(queries),
             analysis=self.analysis,
+            data_lake=self.data_lake(),
             close=self.aclose,
         )
 

@@ -35,7 +35,7 @@ async def analysis_client(analysis_settings: Settings) -> AsyncIterator[httpx.As
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             yield client
@@ -83,7 +83,7 @@ async def signed_in(signed_in_settings: Settings, issuer: Issuer) -> AsyncIterat
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             yield SignedInGateway(client=client, issuer=issuer, process=ctx)

@@ -296,6 +296,14 @@ class PhaseLog:
             async for event in events:
                 self.events.append(event)
 
+    async def until_ended(self, job_id: str) -> None:
+        """Wait until the job's final phase has been announced (the store records it just
+        before the bus carries it)."""
+        final = {"COMPLETED", "ERROR", "ABORTED"}
+        await eventually(
+            lambda: bool(self.phases(job_id)[-1:]) and self.phases(job_id)[-1] in final
+        )
+
     def phases(self, job_id: str) -> list[str]:
         """The phases announced for one job, in order."""
         return [e.phase.value for e in self.events if e.job_id == job_id and not e.deleted]

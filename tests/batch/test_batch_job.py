@@ -85,6 +85,7 @@ async def test_a_job_stays_queued_while_slurm_has_it_pending_and_runs_when_it_ru
             output_dir=str(rt.staging / job.id / "output"),
         )
         done = await until(rt.store, job.id, P.COMPLETED, P.ERROR)
+        await log.until_ended(job.id)
     assert done.phase is P.COMPLETED, done.error
     assert log.phases(job.id) == ["QUEUED", "EXECUTING", "COMPLETED"]
     results = {r.name: r for r in done.results}
@@ -219,6 +220,8 @@ async def test_suspension_is_pushed_and_a_job_seen_only_when_done_still_executed
         other = await submitted(slurm, 2)
         slurm.finish(other)
         await until(rt.store, second.id, P.COMPLETED, P.ERROR)
+        await log.until_ended(first.id)
+        await log.until_ended(second.id)
     assert log.phases(first.id) == ["QUEUED", "EXECUTING", "SUSPENDED", "EXECUTING", "COMPLETED"]
     assert log.phases(second.id) == ["QUEUED", "EXECUTING", "COMPLETED"]
 
