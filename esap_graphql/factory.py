@@ -20,8 +20,8 @@ import httpx
 import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.config.analysis import load_analysis_catalogue
 from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from esap_graphql.analysis_catalogue import parse_analysis_catalogue
 from esap_graphql.config import parse_catalogue
+from esap_graphql.config.analysis import parse_analysis_catalogue
 from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.jupyterhub import InMemoryJupyterHub
 from esap_graphql.connectors.slurm import SlurmApi, SlurmRestClient, token_from_env

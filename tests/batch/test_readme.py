@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from esap_graphql.analysis_catalogue import parse_analysis_catalogue
+from esap_graphql.config.analysis import parse_analysis_catalogue
 from esap_graphql.domain.analysis import CommandSource, FacilityKind
 from esap_graphql.services.job_types import JOB_TYPES
 
