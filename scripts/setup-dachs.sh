@@ -121,7 +121,10 @@ wanted = {
 	"web": {"serverURL": "http://localhost:%s" % port, "bindAddress": bind,
 		"serverPort": port, "sitename": "ESAP test archive"},
 	"ivoa": {"authority": "esap.test",
-		"dalDefaultLimit": "100000", "dalHardLimit": "1000000"},
+		"dalDefaultLimit": "100000", "dalHardLimit": "1000000",
+		# small OAI-PMH pages, so that a harvest of the few records published
+		# here really follows resumptionTokens
+		"oaipmhPageSize": "2"},
 	"async": {"defaultMAXREC": "100000", "hardMAXREC": "1000000",
 		"maxTAPRunning": "8"},
 }
@@ -155,10 +158,55 @@ then
 	log "wrote $GAVO_RC"
 fi
 
-read -r INPUTS_DIR STATE_DIR LOG_DIR < <(cd /tmp && "$PY" -c "
+read -r INPUTS_DIR STATE_DIR LOG_DIR CONFIG_DIR < <(cd /tmp && "$PY" -c "
 from gavo.base import config
-print(config.get('inputsDir'), config.get('stateDir'), config.get('logDir'))") \
+print(config.get('inputsDir'), config.get('stateDir'), config.get('logDir'),
+	config.get('configDir'))") \
 	|| die "cannot read the DaCHS configuration"
+
+# The site metadata the records of a publishing registry carry (publisher,
+# contact, authority); DaCHS reads etc/defaultmeta.txt at start-up.
+if "$PY" - "$CONFIG_DIR/defaultmeta.txt" <<'EOF'
+import os, sys
+path = sys.argv[1]
+wanted = {
+	"publisher": "ESAP test archive",
+	"contact.name": "ESAP test suite",
+	"contact.email": "esap-test@example.org",
+	"authority.shortName": "ESAP test",
+	"authority.title": "The ESAP test archive naming authority",
+	"authority.description": "Identifiers of the local ESAP test archive.",
+	"site.description": "A local GAVO DaCHS archive holding synthetic data "
+		"for the esap-graphql tests.",
+}
+old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+lines, seen, skipping = [], set(), False
+for line in old.splitlines():
+	if skipping:  # continuation lines of a value we replace
+		skipping = line.endswith("\\")
+		continue
+	key = line.split(":", 1)[0].strip()
+	if ":" in line and key in wanted and not line[:1].isspace():
+		skipping = line.endswith("\\")
+		if key in seen:
+			continue
+		seen.add(key)
+		line = "%s: %s" % (key, wanted[key])
+	lines.append(line)
+for key, value in wanted.items():
+	if key not in seen:
+		lines.append("%s: %s" % (key, value))
+new = "\n".join(lines) + "\n"
+if new == old:
+	sys.exit(1)   # unchanged
+with open(path + ".tmp", "w", encoding="utf-8") as f:
+	f.write(new)
+os.replace(path + ".tmp", path)
+EOF
+then
+	CONFIG_CHANGED=1
+	log "wrote $CONFIG_DIR/defaultmeta.txt"
+fi
 [ -d "$INPUTS_DIR" ] || die "DaCHS inputsDir $INPUTS_DIR does not exist"
 RES_DIR="$INPUTS_DIR/$RES_NAME"
 
@@ -185,7 +233,8 @@ STAMP="$RES_DIR/.imported"
 IMPORTED=0
 db_ok() {
 	[ "$(psql_gavo "SELECT (SELECT count(*) FROM esaptest.sources)=12000
-		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection IN ('esaptest-images','esaptest-cubes'))=300" 2>/dev/null)" = "t" ]
+		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection IN ('esaptest-images','esaptest-cubes'))=300
+		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection='esaptest-linked')=12" 2>/dev/null)" = "t" ]
 }
 if [ "${DACHS_FORCE_IMPORT:-0}" = 1 ] || [ "$(cat "$STAMP" 2>/dev/null || true)" != "$SRC_HASH" ] || ! db_ok; then
 	log "generating data"
@@ -198,6 +247,25 @@ if [ "${DACHS_FORCE_IMPORT:-0}" = 1 ] || [ "$(cat "$STAMP" 2>/dev/null || true)"
 	IMPORTED=1
 else
 	log "esaptest already imported and unchanged"
+fi
+
+# ---------------------------------------------------------------- registry
+
+# The records DaCHS's OAI-PMH interface (/oai.xml) serves as a publishing
+# registry: its registry and authority records (//services), TAP (//tap), the
+# sitewide SIAv2 service (//siap2) and the esaptest cone search.
+published() {
+	[ "$(psql_gavo "SELECT count(*) FROM dc.resources NATURAL JOIN dc.sets
+		WHERE setname='ivo_managed' AND NOT deleted AND ivoid IN (
+		'ivo://esap.test/__system__/services/registry', 'ivo://esap.test',
+		'ivo://esap.test/tap', 'ivo://esap.test/__system__/siap2/sitewide',
+		'ivo://esap.test/esaptest/q/cone')" 2>/dev/null)" = 5 ]
+}
+if [ "$IMPORTED" = 1 ] || ! published; then
+	log "dachs pub //services //tap //siap2 $RES_NAME/q"
+	(cd /tmp && dachs pub //services && dachs pub //tap && dachs pub //siap2 \
+		&& dachs pub "$RES_NAME/q")
+	published || die "dachs pub did not publish the expected registry records"
 fi
 
 # ---------------------------------------------------------------- server
@@ -230,6 +298,10 @@ import sys, time, urllib.request
 timeout, tap, scs = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 checks = {
 	tap + "/availability": b"true</",
+	tap.rsplit("/", 1)[0] + "/oai.xml?verb=ListIdentifiers&metadataPrefix=ivo_vor":
+		b"resumptionToken",
+	tap.rsplit("/", 1)[0] + "/esaptest/q/dl/dlmeta?ID=ivo%3A%2F%2Fesap.test%2Flinked%3F301":
+		b"#preview",
 	tap + "/tables": b"esaptest.sources",
 	scs + "?RA=150&DEC=2&SR=0.001": b'name="QUERY_STATUS" value="OK"',
 }

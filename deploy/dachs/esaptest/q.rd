@@ -109,6 +109,81 @@ Data are produced deterministically by bin/generate_data.py into data/
 		<dbCore queriedTable="sources">
 			<FEED source="//scs#coreDescs"/>
 		</dbCore>
-		<publish render="scs.xml" sets="local"/>
+		<publish render="scs.xml" sets="ivo_managed,local"/>
+	</service>
+
+	<!-- ================================================== DataLink -->
+
+	<!-- Links for every row of esaptest.images.  The rows of collection
+		esaptest-linked point their access_url here (access_format
+		application/x-votable+xml;content=datalink), and have a preview and an
+		observing log under data/links/ besides the dataset itself. -->
+	<service id="dl" allowed="dlmeta,static">
+		<meta name="title">ESAP test DataLink</meta>
+		<meta name="description">DataLink documents (the dataset, a preview
+			and an observing log) for the ESAP test images.</meta>
+		<property name="staticData">data/links</property>
+		<datalinkCore>
+			<descriptorGenerator>
+				<setup>
+					<code>
+						class EsapDescriptor(ProductDescriptor):
+							def __init__(self, pubDID, number, row):
+								ProductDescriptor.__init__(self, pubDID, None,
+									None, "image/fits")
+								self.number = number
+								self.row = row
+								# no product-table row: no automatic links
+								self.suppressAutoLinks = True
+					</code>
+				</setup>
+				<code>
+					prefix, _, number = pubDID.partition("?")
+					if prefix not in ("ivo://esap.test/images", "ivo://esap.test/cubes",
+							"ivo://esap.test/linked") or not number.isdigit():
+						return DatalinkFault.NotFoundFault(pubDID,
+							"Not a dataset of the ESAP test archive")
+					with base.getTableConn() as conn:
+						rows = list(conn.queryToDicts(
+							"SELECT obs_id, obs_collection, access_estsize"
+							" FROM esaptest.images WHERE obs_publisher_did=%(did)s",
+							{"did": pubDID}))
+					if not rows:
+						return DatalinkFault.NotFoundFault(pubDID,
+							"No dataset %s here"%pubDID)
+					return EsapDescriptor(pubDID, int(number), rows[0])
+				</code>
+			</descriptorGenerator>
+
+			<metaMaker semantics="#this">
+				<code>
+					yield descriptor.makeLink(
+						"http://localhost:8080/esaptest/data/%d.fits"%descriptor.number,
+						contentType="image/fits",
+						contentLength=descriptor.row["access_estsize"]*1024,
+						description="The dataset %s (FITS)"%descriptor.row["obs_id"])
+				</code>
+			</metaMaker>
+
+			<metaMaker semantics="#preview">
+				<code>
+					yield descriptor.makeLinkFromFile(
+						"data/links/previews/%d.png"%descriptor.number,
+						description="Preview image",
+						contentType="image/png",
+						suppressMissing=True)
+				</code>
+			</metaMaker>
+
+			<metaMaker semantics="#auxiliary">
+				<code>
+					yield descriptor.makeLinkFromFile(
+						"data/links/logs/%d.txt"%descriptor.number,
+						description="Observing log",
+						contentType="text/plain",
+						suppressMissing=True)
+				</code>
+			</metaMaker>
+		</datalinkCore>
 	</service>
 </resource>
