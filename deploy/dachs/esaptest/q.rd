@@ -115,9 +115,10 @@ Data are produced deterministically by bin/generate_data.py into data/
 	<!-- ================================================== DataLink -->
 
 	<!-- Links for every row of esaptest.images.  The rows of collection
-		esaptest-linked point their access_url here (access_format
-		application/x-votable+xml;content=datalink), and have a preview and an
-		observing log under data/links/ besides the dataset itself. -->
+		esaptest-linked (visibility sets) point their access_url here
+		(access_format application/x-votable+xml;content=datalink), and have a
+		preview and an observing log under data/links/ besides the dataset
+		itself (a tar file, not actually served; neither are the FITS files). -->
 	<service id="dl" allowed="dlmeta,static">
 		<meta name="title">ESAP test DataLink</meta>
 		<meta name="description">DataLink documents (the dataset, a preview
@@ -157,11 +158,14 @@ Data are produced deterministically by bin/generate_data.py into data/
 
 			<metaMaker semantics="#this">
 				<code>
+					linked = descriptor.row["obs_collection"]=="esaptest-linked"
 					yield descriptor.makeLink(
-						"http://localhost:8080/esaptest/data/%d.fits"%descriptor.number,
-						contentType="image/fits",
+						"http://localhost:8080/esaptest/data/%d.%s"%(
+							descriptor.number, "tar" if linked else "fits"),
+						contentType="application/x-tar" if linked else "image/fits",
 						contentLength=descriptor.row["access_estsize"]*1024,
-						description="The dataset %s (FITS)"%descriptor.row["obs_id"])
+						description="The dataset %s (%s)"%(descriptor.row["obs_id"],
+							"measurement set" if linked else "FITS"))
 				</code>
 			</metaMaker>
 

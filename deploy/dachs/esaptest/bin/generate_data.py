@@ -246,44 +246,46 @@ def make_images(rng):
 
 
 def make_linked(rng):
-    """Rows whose access_url is their DataLink document (ObsCore's way of
-    saying "ask DataLink"), numbered after the images and cubes.
+    """LOFAR visibility sets whose access_url is their DataLink document
+    (ObsCore's way of saying "ask DataLink"), numbered after the images and
+    cubes; the links are the measurement set, a preview and an observing log.
 
-    A random generator of their own keeps every other row byte-identical.
+    A random generator of their own keeps every other row byte-identical,
+    and a product type (visibility) and calibration level (1) of their own
+    keep every documented count of the other rows.
     """
     rows = []
     first = sum(count for _, _, count in IMAGE_LAYOUT) + 1
     for n in range(first, first + LINKED_COUNT):
         ra, dec = point_in_disk(rng, FIELD_L, 0, 1.0)
-        fov = round(rng.uniform(0.2, 0.5), 4)
+        fov = round(rng.uniform(2.0, 4.0), 4)
         t_min = round(58000 + rng.random() * 2000, 6)
-        exptime = float(rng.choice([60, 120, 300]))
+        exptime = float(rng.choice([14400, 28800]))
         did = "ivo://esap.test/linked?%d" % n
         rows.append(dict(
             obs_publisher_did=did,
-            obs_id="lnk-%04d" % n,
+            obs_id="vis-%04d" % n,
             obs_collection="esaptest-linked",
-            obs_title="ESAP test linked image %d" % n,
+            obs_title="ESAP test visibilities %d" % n,
             obs_creator_did=None,
-            dataproduct_type="image",
+            dataproduct_type="visibility",
             dataproduct_subtype=None,
-            calib_level=2,
+            calib_level=1,
             target_name="ESAP Field L",
             target_class="galaxy",
             s_ra=ra, s_dec=dec, s_fov=fov,
             s_region=square_region(ra, dec, fov),
-            s_resolution=round(rng.uniform(0.8, 2.0), 3),
-            s_xel1=2048, s_xel2=2048,
-            s_pixel_scale=round(fov * 3600 / 2048, 5),
+            s_resolution=round(rng.uniform(5.0, 20.0), 3),
+            s_xel1=None, s_xel2=None, s_pixel_scale=None,
             t_min=t_min, t_max=round(t_min + exptime / 86400, 6),
-            t_exptime=exptime, t_resolution=exptime, t_xel=1,
-            em_min=5.5e-7, em_max=7.0e-7, em_res_power=4.1667, em_xel=1,
-            em_ucd="em.wl", o_ucd="phot.flux.density;em.opt",
-            pol_states=None, pol_xel=None,
-            facility_name="Isaac Newton Telescope", instrument_name="WFC",
+            t_exptime=exptime, t_resolution=1.0, t_xel=None,
+            em_min=1.6655, em_max=2.4983, em_res_power=None, em_xel=None,
+            em_ucd="em.freq", o_ucd="phot.flux.density;em.radio",
+            pol_states="/XX/XY/YX/YY/", pol_xel=4,
+            facility_name="LOFAR", instrument_name="HBA",
             access_url=DATALINK_URL + "?ID=" + urllib.parse.quote(did, safe=""),
             access_format=DATALINK_FORMAT,
-            access_estsize=rng.randint(8000, 32000),
+            access_estsize=rng.randint(1000000, 4000000),
             preview=None,
         ))
     return rows
