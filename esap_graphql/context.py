@@ -22,6 +22,8 @@ from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import User
+from esap_graphql.registry_context import RegistryContext, build_registry_context
+from esap_graphql.registry_settings import RegistrySettings
 from esap_graphql.services.auth import Authenticator, LocalAuthenticator, OidcAuthenticator
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
@@ -98,6 +100,7 @@ class ProcessContext:
     baskets: BasketService
     multi_queries: MultiQueryService
     jobs: JobRuntime
+    registry: RegistryContext
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -109,6 +112,7 @@ class ProcessContext:
         connectors: dict[Protocol, Connector] | None = None,
         http: httpx.AsyncClient | None = None,
         basket_store: BasketStore | None = None,
+        registry_settings: RegistrySettings | None = None,
     ) -> ProcessContext:
         """Build the context; tests pass in-memory connectors or a catalogue here."""
         catalogue = catalogue or load_catalogue(settings.catalogue_path())
@@ -155,10 +159,14 @@ class ProcessContext:
             jobs=await build_job_runtime(
                 settings, engine=engine, queries=queries, http=http, baskets=baskets
             ),
+            registry=build_registry_context(
+                registry_settings or RegistrySettings(), engine=engine, http=service_clients
+            ),
         )
 
     async def aclose(self) -> None:
         """Release pools and connections."""
+        await self.registry.aclose()
         await self.jobs.aclose()
         await self.http.aclose()
         await self.service_clients.aclose()

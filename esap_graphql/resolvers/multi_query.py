@@ -10,7 +10,7 @@ from typing import Any
 from esap_graphql.context import RequestContext
 from esap_graphql.services.dataset_query import QueryOutcome
 from esap_graphql.services.loaders import Loaders
-from esap_graphql.services.multi_query import MultiQueryOutcome
+from esap_graphql.services.multi_query import ExtraDatasets, MultiQueryOutcome
 
 
 async def multi_query(
@@ -19,10 +19,11 @@ async def multi_query(
     raw_params: Mapping[str, Any],
     page: int,
     page_size: int,
+    extra: ExtraDatasets | None = None,
 ) -> MultiQueryOutcome:
     """Every dataset's outcome; raise ``UsageError`` for a refused selection."""
     return await ctx.process.multi_queries.run(
-        ctx.loaders, dataset_ids, raw_params, page, page_size
+        ctx.loaders, dataset_ids, raw_params, page, page_size, extra
     )
 
 
@@ -44,10 +45,13 @@ def multi_query_stream(
     raw_params: Mapping[str, Any],
     page: int,
     page_size: int,
+    extra: ExtraDatasets | None = None,
 ) -> tuple[int, OutcomeStream]:
     """How many datasets will answer, and their outcomes as they arrive."""
     service = ctx.process.multi_queries
-    chosen = service.selection(dataset_ids)
+    chosen = service.selection(dataset_ids, extra)
     # a WebSocket connection outlives one subscription: give each its own loaders
     loaders = Loaders(ctx.process.queries)
-    return len(chosen), OutcomeStream(service.stream(loaders, chosen, raw_params, page, page_size))
+    return len(chosen), OutcomeStream(
+        service.stream(loaders, chosen, raw_params, page, page_size, extra)
+    )

@@ -87,4 +87,7 @@ def from_domain(exc: domain.EsapError) -> Error:
             return MalformedResponse(code=code, message=message, url=exc.url)
         case domain.ArchiveError():
             return ArchiveFailure(code=code, message=message, url=exc.url, http_status=None)
-    return InvalidParameter(code=code, message=message, parameter="")
+    # imported here: the registry's error types build on this module
+    from esap_graphql.schema.registry_errors import registry_error
+
+    return registry_error(exc) or InvalidParameter(code=code, message=message, parameter="")

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from esap_graphql.domain.archives import Catalogue, Dataset
-from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
+from esap_graphql.domain.errors import EsapError, InvalidParameter, UnknownDataset
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcome
 from esap_graphql.services.loaders import Loaders
+
+#: Datasets found elsewhere than the catalogue (the VO registry), by id: how to get each.
+ExtraDatasets = Mapping[str, Callable[[], Awaitable[Dataset]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,17 @@ class MultiQueryService:
         self._queries = queries
         self._max_datasets = max_datasets
 
-    def selection(self, dataset_ids: Sequence[str] | None) -> list[str]:
+    def selection(
+        self, dataset_ids: Sequence[str] | None, extra: ExtraDatasets | None = None
+    ) -> list[str]:
         """The dataset ids to query: those given (duplicates dropped) or every multi-query one."""
         if dataset_ids is None:
-            return [d.id for d in self._catalogue.datasets if d.multi_query]
-        chosen = list(dict.fromkeys(dataset_ids))
+            chosen = [d.id for d in self._catalogue.datasets if d.multi_query]
+            if not extra:
+                return chosen
+        else:
+            chosen = list(dict.fromkeys(dataset_ids))
+        chosen.extend(i for i in (extra or {}) if i not in chosen)
         if len(chosen) > self._max_datasets:
             raise InvalidParameter(
                 "datasets", f"at most {self._max_datasets} datasets in one multi-query"
@@ -55,8 +64,14 @@ class MultiQueryService:
         raw_params: Mapping[str, Any],
         page: int,
         page_size: int,
+        extra: ExtraDatasets | None = None,
     ) -> QueryOutcome:
         dataset: Dataset | None = self._catalogue.dataset(dataset_id)
+        if dataset is None and extra and dataset_id in extra:
+            try:
+                dataset = await extra[dataset_id]()
+            except EsapError as exc:
+                return self._queries.failed(dataset_id, exc)
         if dataset is None:
             return self._queries.failed(dataset_id, UnknownDataset(dataset_id))
         return await loaders.query(dataset, raw_params, page, page_size)
@@ -68,12 +83,13 @@ class MultiQueryService:
         raw_params: Mapping[str, Any],
         page: int,
         page_size: int,
+        extra: ExtraDatasets | None = None,
     ) -> MultiQueryOutcome:
         """All outcomes at once, after the slowest dataset has answered or timed out."""
         started = time.perf_counter()
-        chosen = self.selection(dataset_ids)
+        chosen = self.selection(dataset_ids, extra)
         results = await asyncio.gather(
-            *(self._one(loaders, ds, raw_params, page, page_size) for ds in chosen)
+            *(self._one(loaders, ds, raw_params, page, page_size, extra) for ds in chosen)
         )
         return MultiQueryOutcome(
             results=tuple(results), elapsed_ms=(time.perf_counter() - started) * 1000
@@ -86,11 +102,12 @@ class MultiQueryService:
         raw_params: Mapping[str, Any],
         page: int,
         page_size: int,
+        extra: ExtraDatasets | None = None,
     ) -> AsyncIterator[QueryOutcome]:
         """Each dataset's outcome as soon as it is in, fastest first."""
-        chosen = self.selection(dataset_ids)
+        chosen = self.selection(dataset_ids, extra)
         tasks = [
-            asyncio.create_task(self._one(loaders, ds, raw_params, page, page_size))
+            asyncio.create_task(self._one(loaders, ds, raw_params, page, page_size, extra))
             for ds in chosen
         ]
         try:

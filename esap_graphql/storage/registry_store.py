@@ -1,0 +1,305 @@
+"""Harvested registry records: sqlmodel tables, the store interface, SQL and in-memory stores.
+
+Rows never leave this module. A record is kept once per IVOA identifier
+(compared case-insensitively, as the identifiers are); a keyword search
+matches every word, case-insensitively, as a substring of the title,
+description and subjects, which the row keeps lower-cased in one column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from esap_graphql.domain.registry import (
+    RegistryCapability,
+    RegistryQuery,
+    RegistryResource,
+    matches,
+)
+
+# Rows per statement: well under every driver's bound-parameter limit.
+_CHUNK = 200
+
+
+class RegistryResourceRow(SQLModel, table=True):
+    """One harvested resource record."""
+
+    __tablename__ = "registry_resource"
+
+    key: str = Field(primary_key=True, sa_type=sa.Text())
+    ivoid: str = Field(sa_type=sa.Text(), nullable=False)
+    source: str = Field(sa_type=sa.Text(), nullable=False, index=True)
+    title: str = Field(sa_type=sa.Text(), nullable=False)
+    description: str = Field(sa_type=sa.Text(), nullable=False)
+    publisher: str | None = Field(default=None, sa_type=sa.Text())
+    short_name: str | None = Field(default=None, sa_type=sa.Text())
+    resource_type: str | None = Field(default=None, sa_type=sa.Text())
+    subjects: str = Field(sa_type=sa.Text(), nullable=False)  # JSON list
+    wavebands: str = Field(sa_type=sa.Text(), nullable=False)  # " radio optical "
+    service_types: str = Field(sa_type=sa.Text(), nullable=False)  # " tap scs "
+    capabilities: str = Field(sa_type=sa.Text(), nullable=False)  # JSON list
+    updated: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    datestamp: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    search_text: str = Field(sa_type=sa.Text(), nullable=False)
+
+
+class RegistryHarvestRow(SQLModel, table=True):
+    """Where the harvest of one publishing registry stands."""
+
+    __tablename__ = "registry_harvest"
+
+    source: str = Field(primary_key=True, sa_type=sa.Text())
+    harvested_from: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_harvest: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    records: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestState:
+    """The last successful harvest of one registry: when, and the ``from`` of the next one."""
+
+    source: str
+    harvested_from: datetime | None
+    last_harvest: datetime
+    records: int
+
+
+class RegistryStore(Protocol):
+    """Keeps harvested records and answers searches over them."""
+
+    async def put(
+        self, resources: Sequence[RegistryResource], datestamps: Sequence[datetime | None]
+    ) -> None:
+        """Insert or replace records (by identifier)."""
+        ...
+
+    async def delete(self, ivoids: Iterable[str]) -> None:
+        """Forget records (deleted at their registry)."""
+        ...
+
+    async def search(self, query: RegistryQuery) -> list[RegistryResource]:
+        """Records matching a search, at most ``query.limit``, by title."""
+        ...
+
+    async def get(self, ivoid: str) -> RegistryResource | None:
+        """The record with this identifier, or None."""
+        ...
+
+    async def count(self) -> int:
+        """Records held."""
+        ...
+
+    async def harvest_state(self, source: str) -> HarvestState | None:
+        """The last successful harvest of a registry, or None."""
+        ...
+
+    async def save_harvest_state(self, state: HarvestState) -> None:
+        """Record a successful harvest."""
+        ...
+
+
+def search_text(resource: RegistryResource) -> str:
+    """The lower-cased text a keyword search looks in."""
+    return "\n".join((resource.title, resource.description, *resource.subjects)).lower()
+
+
+def _capabilities_json(capabilities: Sequence[RegistryCapability]) -> str:
+    return json.dumps(
+        [
+            [c.standard_id, c.access_url, c.interface_type, c.role, c.description]
+            for c in capabilities
+        ]
+    )
+
+
+def to_row(resource: RegistryResource, datestamp: datetime | None) -> dict[str, Any]:
+    """The column values of a record."""
+    return {
+        "key": resource.ivoid.lower(),
+        "ivoid": resource.ivoid,
+        "source": resource.source,
+        "title": resource.title,
+        "description": resource.description,
+        "publisher": resource.publisher,
+        "short_name": resource.short_name,
+        "resource_type": resource.resource_type,
+        "subjects": json.dumps(list(resource.subjects)),
+        "wavebands": " " + " ".join(w.lower() for w in resource.wavebands) + " ",
+        "service_types": " " + " ".join(t.value for t in resource.service_types()) + " ",
+        "capabilities": _capabilities_json(resource.capabilities),
+        "updated": resource.updated,
+        "datestamp": datestamp,
+        "search_text": search_text(resource),
+    }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes: they were stored as UTC
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def from_row(row: RegistryResourceRow) -> RegistryResource:
+    """A stored record as the domain's."""
+    return RegistryResource(
+        ivoid=row.ivoid,
+        title=row.title,
+        description=row.description,
+        publisher=row.publisher,
+        short_name=row.short_name,
+        resource_type=row.resource_type,
+        subjects=tuple(json.loads(row.subjects)),
+        wavebands=tuple(row.wavebands.split()),
+        capabilities=tuple(RegistryCapability(*c) for c in json.loads(row.capabilities)),
+        updated=_aware(row.updated),
+        source=row.source,
+    )
+
+
+class SqlRegistryStore:
+    """The store in the gateway's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def put(
+        self, resources: Sequence[RegistryResource], datestamps: Sequence[datetime | None]
+    ) -> None:
+        """Insert or replace records, in one transaction."""
+        rows = {r.ivoid.lower(): to_row(r, d) for r, d in zip(resources, datestamps, strict=True)}
+        if not rows:
+            return
+        table = RegistryResourceRow.__table__  # type: ignore[attr-defined]
+        keys = list(rows)
+        async with self._engine.begin() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                await conn.execute(sa.delete(table).where(table.c.key.in_(chunk)))
+                await conn.execute(sa.insert(table), [rows[k] for k in chunk])
+
+    async def delete(self, ivoids: Iterable[str]) -> None:
+        """Forget records."""
+        keys = list(dict.fromkeys(i.lower() for i in ivoids))
+        table = RegistryResourceRow.__table__  # type: ignore[attr-defined]
+        async with self._engine.begin() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                await conn.execute(
+                    sa.delete(table).where(table.c.key.in_(keys[start : start + _CHUNK]))
+                )
+
+    async def search(self, query: RegistryQuery) -> list[RegistryResource]:
+        """Records matching every keyword, the service type and the waveband."""
+        statement = select(RegistryResourceRow)
+        for word in query.keywords:
+            statement = statement.where(
+                col(RegistryResourceRow.search_text).contains(word.lower(), autoescape=True)
+            )
+        if query.service_type is not None:
+            statement = statement.where(
+                col(RegistryResourceRow.service_types).contains(
+                    f" {query.service_type.value} ", autoescape=True
+                )
+            )
+        if query.waveband is not None:
+            statement = statement.where(
+                col(RegistryResourceRow.wavebands).contains(f" {query.waveband} ", autoescape=True)
+            )
+        statement = statement.order_by(
+            col(RegistryResourceRow.title), col(RegistryResourceRow.key)
+        ).limit(query.limit)
+        async with AsyncSession(self._engine) as session:
+            rows = (await session.exec(statement)).all()
+        return [from_row(r) for r in rows]
+
+    async def get(self, ivoid: str) -> RegistryResource | None:
+        """The record with this identifier, or None."""
+        async with AsyncSession(self._engine) as session:
+            row = await session.get(RegistryResourceRow, ivoid.strip().lower())
+        return from_row(row) if row is not None else None
+
+    async def count(self) -> int:
+        """Records held."""
+        async with AsyncSession(self._engine) as session:
+            result = await session.exec(select(sa.func.count()).select_from(RegistryResourceRow))
+            return int(result.one())
+
+    async def harvest_state(self, source: str) -> HarvestState | None:
+        """The last successful harvest of a registry, or None."""
+        async with AsyncSession(self._engine) as session:
+            row = await session.get(RegistryHarvestRow, source)
+        if row is None:
+            return None
+        last = _aware(row.last_harvest)
+        assert last is not None
+        return HarvestState(
+            source=row.source,
+            harvested_from=_aware(row.harvested_from),
+            last_harvest=last,
+            records=row.records,
+        )
+
+    async def save_harvest_state(self, state: HarvestState) -> None:
+        """Record a successful harvest."""
+        async with AsyncSession(self._engine) as session:
+            row = await session.get(RegistryHarvestRow, state.source)
+            if row is None:
+                row = RegistryHarvestRow(source=state.source, last_harvest=state.last_harvest)
+            row.harvested_from = state.harvested_from
+            row.last_harvest = state.last_harvest
+            row.records = state.records
+            session.add(row)
+            await session.commit()
+
+
+class MemoryRegistryStore:
+    """The store in memory, for tests and for running without a database."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, RegistryResource] = {}
+        self._states: dict[str, HarvestState] = {}
+
+    async def put(
+        self, resources: Sequence[RegistryResource], datestamps: Sequence[datetime | None]
+    ) -> None:
+        """Insert or replace records."""
+        for resource in resources:
+            self._records[resource.ivoid.lower()] = resource
+
+    async def delete(self, ivoids: Iterable[str]) -> None:
+        """Forget records."""
+        for ivoid in ivoids:
+            self._records.pop(ivoid.lower(), None)
+
+    async def search(self, query: RegistryQuery) -> list[RegistryResource]:
+        """Records matching the search, by title."""
+        found = sorted(
+            (r for r in self._records.values() if matches(r, query)),
+            key=lambda r: (r.title, r.ivoid.lower()),
+        )
+        return found[: query.limit]
+
+    async def get(self, ivoid: str) -> RegistryResource | None:
+        """The record with this identifier, or None."""
+        return self._records.get(ivoid.strip().lower())
+
+    async def count(self) -> int:
+        """Records held."""
+        return len(self._records)
+
+    async def harvest_state(self, source: str) -> HarvestState | None:
+        """The last successful harvest of a registry, or None."""
+        return self._states.get(source)
+
+    async def save_harvest_state(self, state: HarvestState) -> None:
+        """Record a successful harvest."""
+        self._states[state.source] = state
