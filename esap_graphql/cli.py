@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     p = sub.add_parser("worker", help="run a job worker (arq on ESAP_REDIS_URL)")
     p.add_argument("--concurrency", type=int, help="jobs at once (default $ESAP_JOB_CONCURRENCY)")
+    from esap_graphql import registry_cli  # registers its command
+
+    registry_cli.add_arguments(sub.add_parser("harvest", help="harvest VO publishing registries"))
     return parser
 
 

@@ -69,9 +69,11 @@ def service_type_of(standard_id: str | None) -> ServiceType | None:
     if not standard_id:
         return None
     std = standard_id.lower()
-    if std.startswith("ivo://ivoa.net/std/sia#query-2") or std.startswith(
-        "ivo://ivoa.net/std/sia#query-aux-2"
-    ):
+    # SIA 2 shares SIA 1's standard id, told apart by the fragment; pyvo
+    # rewrites it as .../sia2 (regtap.regularize_SIA2_id)
+    if std.startswith(
+        ("ivo://ivoa.net/std/sia#query-2", "ivo://ivoa.net/std/sia#query-aux-2")
+    ) or std in ("ivo://ivoa.net/std/sia2", "ivo://ivoa.net/std/sia2#aux"):
         return ServiceType.SIA2
     base, _, fragment = std.partition("#")
     if fragment and fragment != "aux":
@@ -100,7 +102,8 @@ class RegistryCapability:
     @property
     def auxiliary(self) -> bool:
         """True for an auxiliary capability (a service that serves this resource too)."""
-        return (self.standard_id or "").lower().split("#", 1)[-1].startswith(("aux", "query-aux"))
+        std = (self.standard_id or "").lower()
+        return "#" in std and std.split("#", 1)[1].startswith(("aux", "query-aux"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,13 +270,18 @@ def dataset_for(
     before auxiliary ones.
     """
     wanted = (service_type,) if service_type is not None else _PREFERRED
-    candidates = [
-        c
-        for kind in wanted
-        if kind in _PROTOCOLS
-        for c in sorted(resource.capabilities, key=lambda c: (c.auxiliary, (c.role or "") != "std"))
-        if c.service_type is kind and c.access_url
-    ]
+    candidates = sorted(
+        (
+            c
+            for c in resource.capabilities
+            if c.service_type in wanted and c.service_type in _PROTOCOLS and c.access_url
+        ),
+        key=lambda c: (
+            c.auxiliary,
+            wanted.index(c.service_type),  # type: ignore[arg-type]
+            (c.role or "") != "std",
+        ),
+    )
     if not candidates:
         raise NotQueryable(resource.ivoid, service_type)
     chosen = candidates[0]
