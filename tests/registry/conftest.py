@@ -24,7 +24,9 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
+from esap_graphql.connectors.base import Connector
 from esap_graphql.context import ProcessContext
+from esap_graphql.domain.archives import Protocol
 from esap_graphql.registry_settings import RegistrySettings
 
 DATA = Path(__file__).parent.parent / "data"
@@ -124,7 +126,9 @@ async def open_registry_gateway(
     async with contextlib.AsyncExitStack() as stack:
         opened = 0
 
-        async def open_(**overrides: Any) -> tuple[httpx.AsyncClient, ProcessContext]:
+        async def open_(
+            *, connectors: dict[Protocol, Connector] | None = None, **overrides: Any
+        ) -> tuple[httpx.AsyncClient, ProcessContext]:
             nonlocal opened
             opened += 1
             settings = Settings(
@@ -138,7 +142,7 @@ async def open_registry_gateway(
                 **overrides,
             }
             process = await ProcessContext.create(
-                settings, registry_settings=RegistrySettings(**values)
+                settings, connectors=connectors, registry_settings=RegistrySettings(**values)
             )
             stack.push_async_callback(process.aclose)
             manager = await stack.enter_async_context(
