@@ -278,7 +278,7 @@ def dataset_for(
         ),
         key=lambda c: (
             c.auxiliary,
-            wanted.index(c.service_type),  # type: ignore[arg-type]
+            wanted.index(c.service_type),
             (c.role or "") != "std",
         ),
     )
