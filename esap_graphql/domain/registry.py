@@ -196,14 +196,41 @@ def check_ivoid(ivoid: str) -> str:
     return text[:6].lower() + text[6:]
 
 
+_WORD = re.compile(r"\w+(?:[-.']\w+)*")
+
+
+def words_of(text: str) -> set[str]:
+    """The words of a text as keyword search sees them: lower case, and for a word
+    joined by hyphens, dots or apostrophes (x-ray, M.31) its parts too."""
+    found: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        found.add(word)
+        if len(word) > 1 and any(c in word for c in "-.'"):
+            found.update(p for p in re.split(r"[-.']", word) if p)
+    return found
+
+
+def keyword_tokens(query: RegistryQuery) -> tuple[str, ...]:
+    """The words every match must have a word starting with (from all keywords)."""
+    return tuple(sorted({t for k in query.keywords for t in words_of(k)}))
+
+
 def matches(resource: RegistryResource, query: RegistryQuery) -> bool:
-    """Whether a resource satisfies a search (the in-memory rule the store mirrors)."""
+    """Whether a resource satisfies a search (the rule the SQL store follows).
+
+    Every keyword word must begin a word of the title, description or
+    subjects, so "galax" finds "galaxies" (RegTAP too matches words, not
+    substrings). A keyword without any word character matches nothing.
+    """
     if query.service_type is not None and query.service_type not in resource.service_types():
         return False
     if query.waveband is not None and query.waveband not in (w.lower() for w in resource.wavebands):
         return False
-    text = " ".join((resource.title, resource.description, *resource.subjects)).lower()
-    return all(word.lower() in text for word in query.keywords)
+    tokens = keyword_tokens(query)
+    if query.keywords and not tokens:
+        return False
+    words = words_of(" ".join((resource.title, resource.description, *resource.subjects)))
+    return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
 class UnknownRegistryService(UsageError):

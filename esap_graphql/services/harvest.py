@@ -68,6 +68,9 @@ class HarvestService:
         except EsapError as exc:
             logger.warning("harvest of %s failed: %s", base_url, exc.message)
             return HarvestReport(base_url, stored, deleted, pages, since, exc)
+        finally:
+            if stored or deleted:
+                await self._store.optimize()
         await self._store.save_harvest_state(
             HarvestState(
                 source=base_url,

@@ -1,4 +1,4 @@
-"""Registry: harvested VO registry records and the state of each registry's harvest.
+"""Registry: harvested VO registry records, their word index, and each registry's harvest.
 
 Revision ID: 0004_registry
 Revises: 0001
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``registry_resource`` and ``registry_harvest``."""
+    """Create ``registry_resource``, its word index ``registry_word``, ``registry_harvest``."""
     op.create_table(
         "registry_resource",
         sa.Column("key", sa.Text(), primary_key=True),
@@ -36,6 +36,15 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False),
     )
     op.create_index("ix_registry_resource_source", "registry_resource", ["source"])
+    op.create_index("ix_registry_resource_title", "registry_resource", ["title", "key"])
+    # byte order on PostgreSQL too, so that a prefix is a range of the index
+    word_type = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+    op.create_table(
+        "registry_word",
+        sa.Column("word", word_type, primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+    )
+    op.create_index("ix_registry_word_key", "registry_word", ["key", "word"])
     op.create_table(
         "registry_harvest",
         sa.Column("source", sa.Text(), primary_key=True),
@@ -46,7 +55,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop both tables."""
+    """Drop the tables."""
+    op.drop_index("ix_registry_word_key", table_name="registry_word")
+    op.drop_table("registry_word")
+    op.drop_index("ix_registry_resource_title", table_name="registry_resource")
     op.drop_table("registry_harvest")
     op.drop_index("ix_registry_resource_source", table_name="registry_resource")
     op.drop_table("registry_resource")
