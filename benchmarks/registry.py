@@ -47,12 +47,11 @@ from esap_graphql.services.registry import RegistrySource  # noqa: E402
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CATALOGUE = "archives: []\n"
 # a small vocabulary: every common word is in most records, the hard case for an index
-WORDS = tuple(
-    "survey catalogue images spectra radio optical infrared x-ray galaxies stars quasars "
-    "clusters pulsars supernovae nebulae photometry astrometry redshift variability lensing "
-    "transients emission absorption continuum polarisation interferometry deep wide field "
-    "southern northern galactic extragalactic plane halo bulge disk cosmology dust gas".split()
-)
+_VOCABULARY = """survey catalogue images spectra radio optical infrared x-ray galaxies stars
+quasars clusters pulsars supernovae nebulae photometry astrometry redshift variability lensing
+transients emission absorption continuum polarisation interferometry deep wide field southern
+northern galactic extragalactic plane halo bulge disk cosmology dust gas"""
+WORDS = tuple(_VOCABULARY.split())
 RARE = ("lofar", "apertif", "gaia", "euclid", "chandra", "herschel", "alma", "vlass")
 STANDARDS = {
     ServiceType.TAP: "ivo://ivoa.net/std/TAP",
