@@ -33,6 +33,8 @@ DATA = Path(__file__).parent.parent / "data"
 REGTAP_DATA = DATA / "regtap"
 REGISTRY_CATALOGUE = DATA / "registry-catalogue.yaml"
 DACHS_OAI = "http://localhost:8080/oai.xml"
+CONE_IVOID = "ivo://esap.test/esaptest/q/cone"
+LINKED_DID = "ivo://esap.test/linked?301"
 
 # which recorded answer a query gets: the first rule whose text the ADQL holds
 _RULES: tuple[tuple[str, str], ...] = (
@@ -45,6 +47,32 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("'lofar'", "search-lofar.xml"),
     ("'optical'", "search-optical.xml"),
 )
+
+
+@pytest.fixture(scope="session")
+def dachs_registry(dachs: str) -> str:
+    """DaCHS as this branch's setup-dachs.sh leaves it: fails (never skips) otherwise.
+
+    The DaCHS server is shared: a setup script of another version re-imports
+    the test resource without the DataLink rows and unpublishes the cone search.
+    """
+    problems = []
+    oai = httpx.get(
+        f"{dachs}/oai.xml",
+        params={"verb": "GetRecord", "metadataPrefix": "ivo_vor", "identifier": CONE_IVOID},
+        timeout=10,
+    )
+    if "<oai:setSpec>ivo_managed</oai:setSpec>" not in oai.text:
+        problems.append("the cone search is not published to ivo_managed")
+    links = httpx.get(f"{dachs}/esaptest/q/dl/dlmeta", params={"ID": LINKED_DID}, timeout=10)
+    if links.status_code != 200 or "#preview" not in links.text:
+        problems.append("the esaptest DataLink service or its rows are missing")
+    if problems:
+        pytest.fail(
+            f"DaCHS is not set up for these tests ({'; '.join(problems)}): "
+            "run scripts/setup-dachs.sh"
+        )
+    return dachs
 
 
 @dataclass

@@ -38,7 +38,7 @@ def counting_service(
 
 
 async def test_links_of_a_page_come_from_one_request_to_the_datalink_service(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
     requests: list[str] = []
@@ -59,7 +59,7 @@ async def test_links_of_a_page_come_from_one_request_to_the_datalink_service(
         links = {link["semantics"]: link for link in row["links"]}
         assert set(links) == {"#this", "#preview", "#auxiliary"}
         number = row["id"].rsplit("?", 1)[1]
-        assert links["#this"]["url"] == f"{dachs}/esaptest/data/{number}.tar"
+        assert links["#this"]["url"] == f"{dachs_registry}/esaptest/data/{number}.tar"
         assert links["#this"]["contentType"] == "application/x-tar"
         assert links["#this"]["size"] >= 1_000_000 * 1024
         assert links["#preview"]["contentType"] == "image/png"
@@ -74,7 +74,7 @@ async def test_links_of_a_page_come_from_one_request_to_the_datalink_service(
 
 
 async def test_links_through_the_service_descriptor_of_the_answer(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     # the image rows say image/fits: their links come from the DataLink service
     # DaCHS declares in every ivoa.obscore answer (//obscore#dl)
@@ -90,7 +90,7 @@ async def test_links_through_the_service_descriptor_of_the_answer(
         assert this[0]["contentType"] == "image/fits"
 
 
-async def test_batches_are_split_and_each_record_gets_its_own_error(dachs: str) -> None:
+async def test_batches_are_split_and_each_record_gets_its_own_error(dachs_registry: str) -> None:
     requests: list[str] = []
     service, http = counting_service(requests, batch_size=5)
     loaders = DataLinkLoaders(service)

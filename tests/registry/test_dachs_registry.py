@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from esap_graphql.connectors.oai_pmh import OaiPmhClient
 from esap_graphql.domain.registry import ServiceType
@@ -23,7 +26,7 @@ QUERY = """query($ivoid: String!, $params: QueryParamsInput!, $type: ServiceType
 
 
 async def test_harvest_follows_resumption_tokens_then_asks_only_for_changes(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     _, process = await open_registry_gateway()
     harvests = process.registry.harvests
@@ -50,7 +53,7 @@ async def test_harvest_follows_resumption_tokens_then_asks_only_for_changes(
     assert again.stored < first.stored  # only what changed since the first harvest
 
 
-async def test_oai_pmh_pages_of_the_real_registry(dachs: str) -> None:
+async def test_oai_pmh_pages_of_the_real_registry(dachs_registry: str) -> None:
     import httpx
 
     async with httpx.AsyncClient() as http:
@@ -63,7 +66,7 @@ async def test_oai_pmh_pages_of_the_real_registry(dachs: str) -> None:
 
 
 async def test_a_harvested_cone_search_is_queried_like_a_dataset(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
     await process.registry.harvests.harvest(DACHS_OAI)
@@ -76,11 +79,11 @@ async def test_a_harvested_cone_search_is_queried_like_a_dataset(
     assert result["error"] is None
     assert result["totalCount"] == 2720  # deploy/dachs/README.md
     assert result["dataset"]["protocol"] == "SCS"
-    assert result["dataset"]["accessUrl"] == f"{dachs}/esaptest/q/cone/scs.xml"
+    assert result["dataset"]["accessUrl"] == f"{dachs_registry}/esaptest/q/cone/scs.xml"
 
 
 async def test_a_harvested_tap_service_is_queried_over_obscore(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
     await process.registry.harvests.harvest(DACHS_OAI)
@@ -93,7 +96,7 @@ async def test_a_harvested_tap_service_is_queried_over_obscore(
 
 
 async def test_registry_services_join_a_multi_query(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
     await process.registry.harvests.harvest(DACHS_OAI)
@@ -114,7 +117,7 @@ async def test_registry_services_join_a_multi_query(
 
 
 async def test_registry_urls_on_private_hosts_are_refused_unless_allowed(
-    open_registry_gateway: OpenRegistryGateway, dachs: str
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway(registry_allow_private_urls=False)
     # the harvest itself is refused: its URL is on loopback
@@ -160,3 +163,40 @@ async def test_a_regtap_service_is_queryable_by_identifier(
         "ArchiveTimeout",
         "RefusedUrl",
     }
+
+
+def test_the_harvest_command(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    dachs_registry: str,
+) -> None:
+    from esap_graphql.cli import main
+
+    monkeypatch.setenv("ESAP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ESAP_REGISTRY_ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("ESAP_REGISTRY_HARVEST", DACHS_OAI)
+    assert main(["harvest"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith(f"{DACHS_OAI}: ")
+    assert "records stored" in first
+    assert "changes since" not in first
+    assert main(["harvest"]) == 0
+    assert "changes since" in capsys.readouterr().out
+    monkeypatch.setenv("ESAP_REGISTRY_ALLOW_PRIVATE_URLS", "false")
+    assert main(["harvest"]) == 1
+    assert "FAILED: refused to call" in capsys.readouterr().out
+
+
+async def test_the_gateway_harvests_periodically_when_told_to(
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
+) -> None:
+    import asyncio
+
+    _, process = await open_registry_gateway(registry_harvest_interval=0.5)
+    store = process.registry.store
+    async with asyncio.timeout(60):
+        while (state := await store.harvest_state(DACHS_OAI)) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    assert state.records >= 5
+    assert await store.get(CONE) is not None
