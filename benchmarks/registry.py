@@ -34,15 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from esap_graphql.app import create_app  # noqa: E402
 from esap_graphql.config import Settings  # noqa: E402
-from esap_graphql.context import ProcessContext  # noqa: E402
 from esap_graphql.domain.registry import (  # noqa: E402
     RegistryCapability,
     RegistryResource,
+    RegistrySource,
     ServiceType,
     registry_query,
 )
-from esap_graphql.registry_settings import RegistrySettings  # noqa: E402
-from esap_graphql.services.registry import RegistrySource  # noqa: E402
+from esap_graphql.factory import Factory  # noqa: E402
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CATALOGUE = "archives: []\n"
@@ -106,12 +105,11 @@ async def measure(kind: str, url: str | None, records: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         catalogue = Path(tmp) / "catalogue.yaml"
         catalogue.write_text(CATALOGUE)
-        settings = Settings(config=catalogue, data_dir=Path(tmp), database_url=url)
-        process = await ProcessContext.create(
-            settings, registry_settings=RegistrySettings(regtap_url="")
-        )
+        settings = Settings(config=catalogue, data_dir=Path(tmp), database_url=url, regtap_url="")
+        factory = Factory(settings)
+        process = await factory.process_context()
         try:
-            store = process.registry.store
+            store = await factory.registry_store()
             started = time.perf_counter()
             resources = make_resources(records)
             for i in range(0, len(resources), 1000):
@@ -122,7 +120,7 @@ async def measure(kind: str, url: str | None, records: int, runs: int) -> None:
                 f"{kind}: stored {await store.count()} records in "
                 f"{time.perf_counter() - started:.1f} s"
             )
-            service = process.registry.registry
+            service = process.registry
             async with (
                 LifespanManager(create_app(settings, process=process)) as manager,
                 httpx.AsyncClient(

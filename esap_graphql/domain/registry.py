@@ -84,6 +84,14 @@ def service_type_of(standard_id: str | None) -> ServiceType | None:
     return None
 
 
+class RegistrySource(enum.Enum):
+    """Where a registry search looks."""
+
+    ALL = "all"
+    REGTAP = "regtap"
+    HARVESTED = "harvested"
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryCapability:
     """One interface of one capability of a registered resource."""

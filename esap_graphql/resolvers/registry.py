@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.datalink import DataLink, link_request
-from esap_graphql.domain.errors import EsapError
+from esap_graphql.domain.errors import EsapError, UsageError
+from esap_graphql.domain.outcomes import QueryOutcome
 from esap_graphql.domain.records import Record
 from esap_graphql.domain.registry import (
     RegistryResource,
+    RegistrySource,
     ServiceType,
     registry_query,
 )
+from esap_graphql.resolvers.context import RequestContext
+from esap_graphql.resolvers.multi_query import ParsedQuery
 from esap_graphql.services.datalink import DataLinkLoaders
-from esap_graphql.services.dataset_query import QueryOutcome
 from esap_graphql.services.loaders import Loaders
 from esap_graphql.services.multi_query import ExtraDatasets
-from esap_graphql.services.registry import RegistrySearchOutcome, RegistrySource
+from esap_graphql.services.registry import RegistrySearchOutcome
 
 # The DataLink loaders of each request, kept beside (and dropped with) its query loaders.
 _LINK_LOADERS: weakref.WeakKeyDictionary[Loaders, DataLinkLoaders] = weakref.WeakKeyDictionary()
@@ -36,7 +37,7 @@ async def search(
     limit: int,
 ) -> RegistrySearchOutcome:
     """Services matching a search; raise ``InvalidParameter`` for a refused one."""
-    service = ctx.process.registry.registry
+    service = ctx.process.registry
     query = registry_query(
         keyword, service_type, waveband, limit=limit, max_limit=service.max_results
     )
@@ -45,30 +46,27 @@ async def search(
 
 async def resource(ctx: RequestContext, ivoid: str) -> RegistryResource:
     """A listed resource; raise ``UnknownRegistryService`` or another ``EsapError``."""
-    return await ctx.process.registry.registry.resource(ivoid)
+    return await ctx.process.registry.resource(ivoid)
 
 
 async def query_service(
-    ctx: RequestContext,
-    ivoid: str,
-    service_type: ServiceType | None,
-    raw_params: Mapping[str, Any],
-    page: int,
-    page_size: int,
+    ctx: RequestContext, ivoid: str, service_type: ServiceType | None, query: ParsedQuery
 ) -> QueryOutcome:
     """Query a listed service like a configured dataset; every failure is the outcome's error."""
+    if isinstance(query, UsageError):
+        return ctx.process.queries.refused(ivoid, query)
     try:
-        chosen = await ctx.process.registry.registry.dataset(ivoid, service_type)
+        chosen = await ctx.process.registry.dataset(ivoid, service_type)
     except EsapError as exc:
-        return ctx.process.queries.failed(ivoid, exc)
-    return await ctx.loaders.query(chosen.dataset, raw_params, page, page_size)
+        return ctx.process.queries.refused(ivoid, exc)
+    return await ctx.loaders.query(chosen.dataset, *query)
 
 
 def extra_datasets(ctx: RequestContext, ivoids: Sequence[str] | None) -> ExtraDatasets | None:
     """Registry services to add to a multi-query, by identifier."""
     if not ivoids:
         return None
-    service = ctx.process.registry.registry
+    service = ctx.process.registry
 
     async def dataset(ivoid: str) -> Dataset:
         return (await service.dataset(ivoid)).dataset
@@ -79,7 +77,7 @@ def extra_datasets(ctx: RequestContext, ivoids: Sequence[str] | None) -> ExtraDa
 def _link_loaders(ctx: RequestContext) -> DataLinkLoaders:
     loaders = _LINK_LOADERS.get(ctx.loaders)
     if loaders is None:
-        loaders = _LINK_LOADERS[ctx.loaders] = DataLinkLoaders(ctx.process.registry.datalinks)
+        loaders = _LINK_LOADERS[ctx.loaders] = DataLinkLoaders(ctx.process.datalinks)
     return loaders
 
 

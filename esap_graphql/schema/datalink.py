@@ -60,5 +60,6 @@ async def links_error(record: Record, info: Info) -> Error | None:
     try:
         await resolve.record_links(info.context, record)
     except EsapError as exc:
-        return from_domain(exc)
+        error: Error = from_domain(exc)
+        return error
     return None

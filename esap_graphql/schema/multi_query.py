@@ -13,7 +13,7 @@ from esap_graphql.resolvers import multi_query as resolve
 from esap_graphql.resolvers.registry import extra_datasets
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
-from esap_graphql.schema.results import QueryParamsInput, QueryResult
+from esap_graphql.schema.results import QueryParamsInput, QueryResult, parse_query
 
 _DATASETS = strawberry.argument(
     description="Dataset ids to query; default: every dataset marked multi_query."
@@ -88,9 +88,7 @@ class MultiQueryQuery:
             outcome = await resolve.multi_query(
                 info.context,
                 datasets,
-                params.to_raw(),
-                page,
-                page_size,
+                parse_query(info, params, page, page_size),
                 extra_datasets(info.context, registry_services),
             )
         except UsageError as exc:
@@ -118,12 +116,10 @@ class MultiQuerySubscription:
         registry_services: Annotated[list[str] | None, _REGISTRY] = None,
     ) -> AsyncGenerator[MultiQueryEvent, None]:
         try:
-            total, stream = resolve.multi_query_stream(
+            stream = resolve.multi_query_stream(
                 info.context,
                 datasets,
-                params.to_raw(),
-                page,
-                page_size,
+                parse_query(info, params, page, page_size),
                 extra_datasets(info.context, registry_services),
             )
         except UsageError as exc:
@@ -136,6 +132,7 @@ class MultiQuerySubscription:
                 error=from_domain(exc),
             )
             return
+        total = stream.total
         completed = succeeded = records = 0
         async for outcome in stream.outcomes:
             completed += 1

@@ -10,6 +10,7 @@ import strawberry
 
 from esap_graphql.domain import registry as domain
 from esap_graphql.domain.errors import EsapError, UsageError
+from esap_graphql.domain.registry import RegistrySource
 from esap_graphql.resolvers import registry as resolve
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import (
@@ -22,8 +23,7 @@ from esap_graphql.schema.errors import (
     from_domain,
 )
 from esap_graphql.schema.registry_errors import UnknownRegistryService
-from esap_graphql.schema.results import QueryParamsInput, QueryResult
-from esap_graphql.services.registry import RegistrySource
+from esap_graphql.schema.results import QueryParamsInput, QueryResult, parse_query
 
 
 @strawberry.enum(description="A kind of VO service, by the IVOA standard it speaks.")
@@ -146,9 +146,7 @@ class RegistryServiceType:
             info.context,
             self.ivoid,
             service_type.to_domain() if service_type is not None else None,
-            params.to_raw(),
-            page,
-            page_size,
+            parse_query(info, params, page, page_size),
         )
         return QueryResult.from_outcome(outcome)
 
@@ -234,5 +232,6 @@ class RegistryQueryRoot:
         try:
             found = await resolve.resource(info.context, ivoid)
         except EsapError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+            error: RegistryServiceResult = from_domain(exc)
+            return error
         return RegistryServiceType.from_domain(found)

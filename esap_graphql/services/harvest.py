@@ -82,6 +82,10 @@ class HarvestService:
         logger.info("harvested %s: %d records stored, %d deleted", base_url, stored, deleted)
         return HarvestReport(base_url, stored, deleted, pages, since)
 
+    async def state(self, base_url: str) -> HarvestState | None:
+        """How far the last successful harvest of a registry got, or None."""
+        return await self._store.harvest_state(base_url)
+
     async def harvest_all(
         self, base_urls: Sequence[str], *, full: bool = False
     ) -> list[HarvestReport]:

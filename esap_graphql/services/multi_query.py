@@ -10,24 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from esap_graphql.domain.archives import Catalogue, Dataset
-from esap_graphql.domain.errors import EsapError, InvalidParameter, UnknownDataset
-from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcome
+from esap_graphql.domain.errors import EsapError, InvalidParameter, UnknownDataset, UsageError
+from esap_graphql.domain.outcomes import MultiQueryOutcome, QueryOutcome
+from esap_graphql.domain.query import Page, QueryParams
+from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.loaders import Loaders
 
 #: Datasets found elsewhere than the catalogue (the VO registry), by id: how to get each.
 ExtraDatasets = Mapping[str, Callable[[], Awaitable[Dataset]]]
-
-
-@dataclass(frozen=True, slots=True)
-class MultiQueryOutcome:
-    """Every dataset's outcome, in the order the datasets were asked for."""
-
-    results: tuple[QueryOutcome, ...]
-    elapsed_ms: float
 
 
 class MultiQueryService:
@@ -43,7 +35,8 @@ class MultiQueryService:
     def selection(
         self, dataset_ids: Sequence[str] | None, extra: ExtraDatasets | None = None
     ) -> list[str]:
-        """The dataset ids to query: those given (duplicates dropped) or every multi-query one."""
+        """The dataset ids to query: those given (duplicates dropped) or every multi-query one,
+        then the extra (registry) ones."""
         if dataset_ids is None:
             chosen = [d.id for d in self._catalogue.datasets if d.multi_query]
             if not extra:
@@ -61,9 +54,8 @@ class MultiQueryService:
         self,
         loaders: Loaders,
         dataset_id: str,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        params: QueryParams,
+        page: Page,
         extra: ExtraDatasets | None = None,
     ) -> QueryOutcome:
         dataset: Dataset | None = self._catalogue.dataset(dataset_id)
@@ -71,45 +63,56 @@ class MultiQueryService:
             try:
                 dataset = await extra[dataset_id]()
             except EsapError as exc:
-                return self._queries.failed(dataset_id, exc)
+                return self._queries.refused(dataset_id, exc)
         if dataset is None:
-            return self._queries.failed(dataset_id, UnknownDataset(dataset_id))
-        return await loaders.query(dataset, raw_params, page, page_size)
+            return self._queries.refused(dataset_id, UnknownDataset(dataset_id))
+        return await loaders.query(dataset, params, page)
 
     async def run(
         self,
         loaders: Loaders,
         dataset_ids: Sequence[str] | None,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        params: QueryParams,
+        page: Page,
         extra: ExtraDatasets | None = None,
     ) -> MultiQueryOutcome:
         """All outcomes at once, after the slowest dataset has answered or timed out."""
         started = time.perf_counter()
         chosen = self.selection(dataset_ids, extra)
         results = await asyncio.gather(
-            *(self._one(loaders, ds, raw_params, page, page_size, extra) for ds in chosen)
+            *(self._one(loaders, ds, params, page, extra) for ds in chosen)
         )
         return MultiQueryOutcome(
             results=tuple(results), elapsed_ms=(time.perf_counter() - started) * 1000
         )
 
+    def refused(
+        self,
+        dataset_ids: Sequence[str] | None,
+        error: UsageError,
+        extra: ExtraDatasets | None = None,
+    ) -> MultiQueryOutcome:
+        """Every dataset's outcome when the query itself was refused (invalid parameters)."""
+        chosen = self.selection(dataset_ids, extra)
+        return MultiQueryOutcome(
+            results=tuple(self._queries.refused(ds, error) for ds in chosen), elapsed_ms=0.0
+        )
+
     async def stream(
         self,
-        loaders: Loaders,
         dataset_ids: Sequence[str] | None,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        params: QueryParams,
+        page: Page,
         extra: ExtraDatasets | None = None,
     ) -> AsyncIterator[QueryOutcome]:
-        """Each dataset's outcome as soon as it is in, fastest first."""
+        """Each dataset's outcome as soon as it is in, fastest first.
+
+        A stream is a request of its own (a WebSocket connection outlives one subscription),
+        so it gets loaders of its own.
+        """
         chosen = self.selection(dataset_ids, extra)
-        tasks = [
-            asyncio.create_task(self._one(loaders, ds, raw_params, page, page_size, extra))
-            for ds in chosen
-        ]
+        loaders = Loaders(self._queries)
+        tasks = [asyncio.create_task(self._one(loaders, ds, params, page, extra)) for ds in chosen]
         try:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol
 
 from esap_graphql.domain.errors import EsapError
@@ -18,6 +17,7 @@ from esap_graphql.domain.registry import (
     RegistryDataset,
     RegistryQuery,
     RegistryResource,
+    RegistrySource,
     ServiceType,
     UnknownRegistryService,
     check_ivoid,
@@ -57,14 +57,6 @@ class MemoryRegistrySearcher:
     async def lookup(self, ivoid: str) -> RegistryResource | None:
         """The record with this identifier, or None."""
         return next((r for r in self.resources if r.ivoid.lower() == ivoid.lower()), None)
-
-
-class RegistrySource(Enum):
-    """Where a registry search looks."""
-
-    ALL = "all"
-    REGTAP = "regtap"
-    HARVESTED = "harvested"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ client code is the one that talks to the real service (pyvo's registry module).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -27,7 +28,8 @@ from esap_graphql.config import Settings
 from esap_graphql.connectors.base import Connector
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.archives import Protocol
-from esap_graphql.registry_settings import RegistrySettings
+from esap_graphql.factory import gateway_context
+from esap_graphql.services.datalink import DataLinkService
 
 DATA = Path(__file__).parent.parent / "data"
 REGTAP_DATA = DATA / "regtap"
@@ -148,31 +150,36 @@ async def open_registry_gateway(
 ) -> AsyncIterator[OpenRegistryGateway]:
     """Open a gateway over the registry catalogue, RegTAP stand-in and DaCHS.
 
-    Keyword arguments override the registry settings (private URLs are
-    allowed by default: the test archive is on localhost).
+    Keyword arguments override the settings (private URLs are allowed by
+    default: the test archive is on localhost); ``datalinks`` replaces the
+    DataLink service.
     """
     async with contextlib.AsyncExitStack() as stack:
         opened = 0
 
         async def open_(
-            *, connectors: dict[Protocol, Connector] | None = None, **overrides: Any
+            *,
+            connectors: dict[Protocol, Connector] | None = None,
+            datalinks: DataLinkService | None = None,
+            **overrides: Any,
         ) -> tuple[httpx.AsyncClient, ProcessContext]:
             nonlocal opened
             opened += 1
-            settings = Settings(
-                config=REGISTRY_CATALOGUE, data_dir=tmp_path / f"data-{opened}", query_timeout=20
-            )
             values: dict[str, Any] = {
+                "config": REGISTRY_CATALOGUE,
+                "data_dir": tmp_path / f"data-{opened}",
+                "query_timeout": 20,
                 "regtap_url": regtap.url,
                 "registry_timeout": 10,
                 "registry_allow_private_urls": True,
                 "registry_harvest": DACHS_OAI,
                 **overrides,
             }
-            process = await ProcessContext.create(
-                settings, connectors=connectors, registry_settings=RegistrySettings(**values)
-            )
+            settings = Settings(**values)
+            process = await gateway_context(settings, connectors=connectors)
             stack.push_async_callback(process.aclose)
+            if datalinks is not None:
+                process = dataclasses.replace(process, datalinks=datalinks)
             manager = await stack.enter_async_context(
                 LifespanManager(create_app(settings, process=process))
             )

@@ -40,10 +40,9 @@ def counting_service(
 async def test_links_of_a_page_come_from_one_request_to_the_datalink_service(
     open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
-    client, process = await open_registry_gateway()
     requests: list[str] = []
     service, http = counting_service(requests)
-    process.registry.datalinks = service
+    client, _ = await open_registry_gateway(datalinks=service)
     try:
         body = await graphql(client, ROWS, id="esap-linked", params={})
     finally:

@@ -29,22 +29,19 @@ async def test_harvest_follows_resumption_tokens_then_asks_only_for_changes(
     open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     _, process = await open_registry_gateway()
-    harvests = process.registry.harvests
+    harvests = process.harvests
     first = await harvests.harvest(DACHS_OAI)
     assert first.error is None
     # DaCHS pages of 2 records (setup-dachs.sh), at least 5 records published
     assert first.stored >= 5
     assert first.pages >= 3
     assert first.since is None
-    store = process.registry.store
-    cone = await store.get(CONE)
-    assert cone is not None
+    cone = await process.registry.resource(CONE)
     assert cone.title == "ESAP test cone search"
     assert cone.publisher == "ESAP test archive"
     assert ServiceType.SCS in cone.service_types()
     assert cone.source == DACHS_OAI
-    tap = await store.get(TAP)
-    assert tap is not None
+    tap = await process.registry.resource(TAP)
     assert ServiceType.TAP in tap.service_types()
     again = await harvests.harvest(DACHS_OAI)
     assert again.error is None
@@ -69,7 +66,7 @@ async def test_a_harvested_cone_search_is_queried_like_a_dataset(
     open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
-    await process.registry.harvests.harvest(DACHS_OAI)
+    await process.harvests.harvest(DACHS_OAI)
     params = {"ra": 150.0, "dec": 2.0, "radius": 0.5}
     body = await graphql(client, QUERY, ivoid=CONE, params=params)
     service = body["data"]["registryService"]
@@ -86,7 +83,7 @@ async def test_a_harvested_tap_service_is_queried_over_obscore(
     open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
-    await process.registry.harvests.harvest(DACHS_OAI)
+    await process.harvests.harvest(DACHS_OAI)
     params = {"ra": 200.0, "dec": 50.0, "radius": 1.0, "collection": "esaptest-cubes"}
     body = await graphql(client, QUERY, ivoid=TAP, params=params, type="TAP")
     result = body["data"]["registryService"]["query"]
@@ -99,7 +96,7 @@ async def test_registry_services_join_a_multi_query(
     open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     client, process = await open_registry_gateway()
-    await process.registry.harvests.harvest(DACHS_OAI)
+    await process.harvests.harvest(DACHS_OAI)
     body = await graphql(
         client,
         """query($ids: [String!]) { multiQuery(datasets: ["esap-images"],
@@ -121,7 +118,7 @@ async def test_registry_urls_on_private_hosts_are_refused_unless_allowed(
 ) -> None:
     client, process = await open_registry_gateway(registry_allow_private_urls=False)
     # the harvest itself is refused: its URL is on loopback
-    report = await process.registry.harvests.harvest(DACHS_OAI)
+    report = await process.harvests.harvest(DACHS_OAI)
     assert report.error is not None
     assert report.error.code == "refused_url"
     # a record RegTAP lists with a loopback access URL is never called
@@ -194,9 +191,8 @@ async def test_the_gateway_harvests_periodically_when_told_to(
     import asyncio
 
     _, process = await open_registry_gateway(registry_harvest_interval=0.5)
-    store = process.registry.store
     async with asyncio.timeout(60):
-        while (state := await store.harvest_state(DACHS_OAI)) is None:  # noqa: ASYNC110
+        while (state := await process.harvests.state(DACHS_OAI)) is None:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
     assert state.records >= 5
-    assert await store.get(CONE) is not None
+    assert (await process.registry.resource(CONE)).source == DACHS_OAI

@@ -72,7 +72,7 @@ async def test_a_failing_regtap_is_reported_beside_the_harvested_services(
     open_registry_gateway: OpenRegistryGateway,
 ) -> None:
     client, process = await open_registry_gateway()
-    report = await process.registry.harvests.harvest("http://localhost:8080/oai.xml")
+    report = await process.harvests.harvest("http://localhost:8080/oai.xml")
     assert report.error is None
     body = await graphql(client, SEARCH, k="cone brokenquery", s="ALL")
     result = body["data"]["registry"]

@@ -15,12 +15,9 @@ from esap_graphql.domain.registry import (
     registry_query,
 )
 from esap_graphql.storage.database import create_engine, migrate
-from esap_graphql.storage.registry_store import (
-    HarvestState,
-    MemoryRegistryStore,
-    RegistryStore,
-    SqlRegistryStore,
-)
+from esap_graphql.storage.memory_registry_store import MemoryRegistryStore
+from esap_graphql.storage.registry_store import HarvestState, RegistryStore
+from esap_graphql.storage.sql_registry_store import SqlRegistryStore
 from tests.basket.conftest import temporary_database
 
 SCS = RegistryCapability(
