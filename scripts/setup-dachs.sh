@@ -337,6 +337,8 @@ DaCHS is up:
   TAP:            $TAP_URL   (sync: $TAP_URL/sync, async: $TAP_URL/async)
   SCS (cone):     $SCS_URL
   SIAv2:          $SIA2_URL
-  ObsCore table:  ivoa.obscore (collections esaptest-images, esaptest-cubes)
+  OAI-PMH:        $BASE_URL/oai.xml   (publishing registry, set ivo_managed)
+  DataLink:       $BASE_URL/esaptest/q/dl/dlmeta?ID=...
+  ObsCore table:  ivoa.obscore (collections esaptest-images, esaptest-cubes, esaptest-linked)
   Tables:         esaptest.images, esaptest.sources
 EOF

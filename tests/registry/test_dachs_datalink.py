@@ -116,7 +116,7 @@ async def test_batches_are_split_and_each_record_gets_its_own_error(dachs_regist
 
 
 async def test_a_record_whose_links_fail_gets_a_typed_error_and_the_others_their_links(
-    open_registry_gateway: OpenRegistryGateway,
+    open_registry_gateway: OpenRegistryGateway, dachs_registry: str
 ) -> None:
     from esap_graphql.domain.datalink import DATALINK_CONTENT_TYPE
     from esap_graphql.domain.records import Record
