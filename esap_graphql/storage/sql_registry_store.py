@@ -185,18 +185,23 @@ class SqlRegistryStore:
         def prefix(word: Any, token: str) -> Any:
             return sa.and_(word.word >= token, word.word < token + _TOP)
 
-        counts = {}
-        for token in tokens:
-            # counted only up to the threshold: a common word costs no more than a rare one
-            capped = (
+        # counted only up to the threshold (a common word costs no more than a rare one),
+        # every token in one round trip
+        capped = [
+            select(sa.func.count())
+            .select_from(
                 select(sa.literal(1))
                 .select_from(RegistryWordRow)
                 .where(prefix(RegistryWordRow, token))
                 .limit(_DRIVING_KEYS + 1)
                 .subquery()
             )
-            result = await session.exec(select(sa.func.count()).select_from(capped))
-            counts[token] = int(result.one())
+            .scalar_subquery()
+            for token in tokens
+        ]
+        row = (await session.exec(select(*capped))).one()
+        values = (row,) if len(tokens) == 1 else tuple(row)
+        counts = dict(zip(tokens, (int(v) for v in values), strict=True))
         rarest = min(tokens, key=counts.__getitem__)
         for token in tokens:
             word = sa.orm.aliased(RegistryWordRow)
