@@ -233,8 +233,7 @@ STAMP="$RES_DIR/.imported"
 IMPORTED=0
 db_ok() {
 	[ "$(psql_gavo "SELECT (SELECT count(*) FROM esaptest.sources)=12000
-		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection IN ('esaptest-images','esaptest-cubes'))=300
-		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection='esaptest-linked')=12" 2>/dev/null)" = "t" ]
+		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection IN ('esaptest-images','esaptest-cubes'))=300" 2>/dev/null)" = "t" ]
 }
 if [ "${DACHS_FORCE_IMPORT:-0}" = 1 ] || [ "$(cat "$STAMP" 2>/dev/null || true)" != "$SRC_HASH" ] || ! db_ok; then
 	log "generating data"
@@ -249,22 +248,53 @@ else
 	log "esaptest already imported and unchanged"
 fi
 
+# ---------------------------------------------------------------- esapreg
+
+# The registry and DataLink resource (deploy/dachs/esapreg): DataLink rows in
+# ivoa.obscore, their DataLink service, a registered cone search. A resource of
+# its own, imported on its own stamp, so that it and esaptest never re-import
+# each other.
+SRC_REG_DIR="$REPO_DIR/deploy/dachs/esapreg"
+REG_DIR="$INPUTS_DIR/esapreg"
+mkdir -p "$REG_DIR/bin" "$REG_DIR/data"
+cmp -s "$SRC_REG_DIR/q.rd" "$REG_DIR/q.rd" \
+	|| install -m 0644 "$SRC_REG_DIR/q.rd" "$REG_DIR/q.rd"
+cmp -s "$SRC_REG_DIR/bin/generate_data.py" "$REG_DIR/bin/generate_data.py" \
+	|| install -m 0755 "$SRC_REG_DIR/bin/generate_data.py" "$REG_DIR/bin/generate_data.py"
+REG_HASH="$(cat "$SRC_REG_DIR/q.rd" "$SRC_REG_DIR/bin/generate_data.py" | sha256sum | cut -d' ' -f1)"
+REG_STAMP="$REG_DIR/.imported"
+reg_ok() {
+	[ "$(psql_gavo "SELECT (SELECT count(*) FROM esapreg.linked)=12
+		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection='esaptest-linked')=12" 2>/dev/null)" = "t" ]
+}
+if [ "${DACHS_FORCE_IMPORT:-0}" = 1 ] || [ "$(cat "$REG_STAMP" 2>/dev/null || true)" != "$REG_HASH" ] || ! reg_ok; then
+	log "generating esapreg data"
+	"$PY" "$REG_DIR/bin/generate_data.py" --outdir "$REG_DIR/data"
+	log "dachs imp esapreg/q"
+	(cd /tmp && dachs imp esapreg/q)
+	reg_ok || die "esapreg import finished but row counts are not as expected"
+	echo "$REG_HASH" > "$REG_STAMP"
+	IMPORTED=1
+else
+	log "esapreg already imported and unchanged"
+fi
+
 # ---------------------------------------------------------------- registry
 
 # The records DaCHS's OAI-PMH interface (/oai.xml) serves as a publishing
 # registry: its registry and authority records (//services), TAP (//tap), the
-# sitewide SIAv2 service (//siap2) and the esaptest cone search.
+# sitewide SIAv2 service (//siap2) and the esapreg cone search.
 published() {
 	[ "$(psql_gavo "SELECT count(*) FROM dc.resources NATURAL JOIN dc.sets
 		WHERE setname='ivo_managed' AND NOT deleted AND ivoid IN (
 		'ivo://esap.test/__system__/services/registry', 'ivo://esap.test',
 		'ivo://esap.test/tap', 'ivo://esap.test/__system__/siap2/sitewide',
-		'ivo://esap.test/esaptest/q/cone')" 2>/dev/null)" = 5 ]
+		'ivo://esap.test/esapreg/q/cone')" 2>/dev/null)" = 5 ]
 }
 if [ "$IMPORTED" = 1 ] || ! published; then
-	log "dachs pub //services //tap //siap2 $RES_NAME/q"
+	log "dachs pub //services //tap //siap2 esapreg/q"
 	(cd /tmp && dachs pub //services && dachs pub //tap && dachs pub //siap2 \
-		&& dachs pub "$RES_NAME/q")
+		&& dachs pub esapreg/q)
 	published || die "dachs pub did not publish the expected registry records"
 fi
 
@@ -300,7 +330,7 @@ checks = {
 	tap + "/availability": b"true</",
 	tap.rsplit("/", 1)[0] + "/oai.xml?verb=ListIdentifiers&metadataPrefix=ivo_vor":
 		b"resumptionToken",
-	tap.rsplit("/", 1)[0] + "/esaptest/q/dl/dlmeta?ID=ivo%3A%2F%2Fesap.test%2Flinked%3F301":
+	tap.rsplit("/", 1)[0] + "/esapreg/q/dl/dlmeta?ID=ivo%3A%2F%2Fesap.test%2Flinked%3F301":
 		b"#preview",
 	tap + "/tables": b"esaptest.sources",
 	scs + "?RA=150&DEC=2&SR=0.001": b'name="QUERY_STATUS" value="OK"',
@@ -338,7 +368,7 @@ DaCHS is up:
   SCS (cone):     $SCS_URL
   SIAv2:          $SIA2_URL
   OAI-PMH:        $BASE_URL/oai.xml   (publishing registry, set ivo_managed)
-  DataLink:       $BASE_URL/esaptest/q/dl/dlmeta?ID=...
+  DataLink:       $BASE_URL/esapreg/q/dl/dlmeta?ID=...
   ObsCore table:  ivoa.obscore (collections esaptest-images, esaptest-cubes, esaptest-linked)
-  Tables:         esaptest.images, esaptest.sources
+  Tables:         esaptest.images, esaptest.sources, esapreg.linked
 EOF

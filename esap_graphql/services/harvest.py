@@ -10,7 +10,6 @@ pages stored so far and leaves the next ``from`` unchanged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,6 +94,8 @@ class HarvestService:
     async def run_periodically(self, base_urls: Sequence[str], interval: float) -> None:
         """Harvest every ``interval`` seconds until cancelled."""
         while True:
-            with contextlib.suppress(Exception):
+            try:
                 await self.harvest_all(base_urls)
+            except Exception:  # a store failure must not end the periodic harvest
+                logger.exception("periodic harvest failed")
             await asyncio.sleep(interval)

@@ -35,7 +35,7 @@ DATA = Path(__file__).parent.parent / "data"
 REGTAP_DATA = DATA / "regtap"
 REGISTRY_CATALOGUE = DATA / "registry-catalogue.yaml"
 DACHS_OAI = "http://localhost:8080/oai.xml"
-CONE_IVOID = "ivo://esap.test/esaptest/q/cone"
+CONE_IVOID = "ivo://esap.test/esapreg/q/cone"
 LINKED_DID = "ivo://esap.test/linked?301"
 
 # which recorded answer a query gets: the first rule whose text the ADQL holds
@@ -66,7 +66,7 @@ def dachs_registry(dachs: str) -> str:
     )
     if "<oai:setSpec>ivo_managed</oai:setSpec>" not in oai.text:
         problems.append("the cone search is not published to ivo_managed")
-    links = httpx.get(f"{dachs}/esaptest/q/dl/dlmeta", params={"ID": LINKED_DID}, timeout=10)
+    links = httpx.get(f"{dachs}/esapreg/q/dl/dlmeta", params={"ID": LINKED_DID}, timeout=10)
     if links.status_code != 200 or "#preview" not in links.text:
         problems.append("the esaptest DataLink service or its rows are missing")
     if problems:

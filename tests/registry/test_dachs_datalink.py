@@ -12,7 +12,7 @@ from esap_graphql.domain.errors import ArchiveUnreachable
 from esap_graphql.services.datalink import DataLinkLoaders, DataLinkService
 from tests.registry.conftest import OpenRegistryGateway, graphql
 
-DL = "http://localhost:8080/esaptest/q/dl/dlmeta"
+DL = "http://localhost:8080/esapreg/q/dl/dlmeta"
 ROWS = """query($id: ID!, $params: QueryParamsInput!) { dataset(id: $id) {
   query(params: $params, pageSize: 50) { totalCount
     rows { id accessUrl accessFormat

@@ -11,7 +11,7 @@ from esap_graphql.connectors.oai_pmh import OaiPmhClient
 from esap_graphql.domain.registry import ServiceType
 from tests.registry.conftest import DACHS_OAI, OpenRegistryGateway, graphql
 
-CONE = "ivo://esap.test/esaptest/q/cone"
+CONE = "ivo://esap.test/esapreg/q/cone"
 TAP = "ivo://esap.test/tap"
 SIA2 = "ivo://esap.test/__system__/siap2/sitewide"
 
@@ -37,7 +37,7 @@ async def test_harvest_follows_resumption_tokens_then_asks_only_for_changes(
     assert first.pages >= 3
     assert first.since is None
     cone = await process.registry.resource(CONE)
-    assert cone.title == "ESAP test cone search"
+    assert cone.title == "ESAP test cone search (registered)"
     assert cone.publisher == "ESAP test archive"
     assert ServiceType.SCS in cone.service_types()
     assert cone.source == DACHS_OAI
@@ -76,7 +76,7 @@ async def test_a_harvested_cone_search_is_queried_like_a_dataset(
     assert result["error"] is None
     assert result["totalCount"] == 2720  # deploy/dachs/README.md
     assert result["dataset"]["protocol"] == "SCS"
-    assert result["dataset"]["accessUrl"] == f"{dachs_registry}/esaptest/q/cone/scs.xml"
+    assert result["dataset"]["accessUrl"] == f"{dachs_registry}/esapreg/q/cone/scs.xml"
 
 
 async def test_a_harvested_tap_service_is_queried_over_obscore(

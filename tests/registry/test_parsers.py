@@ -35,18 +35,19 @@ def page(body: str) -> bytes:
 
 def test_a_recorded_dachs_page_gives_resources_and_a_token() -> None:
     parsed = parse_list_records(
-        (DATA / "oai" / "dachs-first-page.xml").read_bytes(), url=URL, source=URL
+        (DATA / "oai" / "dachs-cone-page.xml").read_bytes(), url=URL, source=URL
     )
     assert parsed.resumption_token
     by_id = {r.ivoid: r for r in parsed.records}
-    cone = by_id["ivo://esap.test/esaptest/q/cone"].resource
+    cone = by_id["ivo://esap.test/esapreg/q/cone"].resource
     assert cone is not None
-    assert cone.title == "ESAP test cone search"
+    assert cone.title == "ESAP test cone search (registered)"
     assert cone.publisher == "ESAP test archive"
     assert cone.resource_type == "vs:CatalogService"
-    assert cone.subjects == ("observational-astronomy", "catalogs")
+    assert cone.subjects == ("observational-astronomy", "radio-astronomy")
+    assert cone.wavebands == ("radio",)
     scs = [c for c in cone.capabilities if c.service_type is ServiceType.SCS]
-    assert [c.access_url for c in scs] == ["http://localhost:8080/esaptest/q/cone/scs.xml?"]
+    assert [c.access_url for c in scs] == ["http://localhost:8080/esapreg/q/cone/scs.xml?"]
     assert scs[0].interface_type == "vs:ParamHTTP"
     assert cone.source == URL
 

@@ -81,7 +81,7 @@ async def test_a_failing_regtap_is_reported_beside_the_harvested_services(
     assert "syntax error near FROM" in result["errors"][0]["message"]
     body = await graphql(client, SEARCH, k="cone", s="ALL")
     found = [s["ivoid"] for s in body["data"]["registry"]["services"]]
-    assert "ivo://esap.test/esaptest/q/cone" in found
+    assert "ivo://esap.test/esapreg/q/cone" in found
     assert body["data"]["registry"]["errors"] == []
 
 

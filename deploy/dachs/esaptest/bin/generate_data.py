@@ -5,9 +5,6 @@ Standard library only.  Writes
 
   <outdir>/images.csv   -- ~300 ObsCore-like rows (esaptest.images)
   <outdir>/sources.csv  -- 12,000 catalogue rows (esaptest.sources)
-  <outdir>/links/       -- preview images and observing logs of the rows
-                           of collection esaptest-linked, served as
-                           DataLink links by the esaptest/q/dl service
 
 The output is byte-identical on every run (fixed seed, fixed formatting).
 
@@ -27,10 +24,7 @@ import csv
 import math
 import os
 import random
-import struct
 import sys
-import urllib.parse
-import zlib
 
 SEED = 20240501
 MARGIN_DEG = 1e-4
@@ -40,12 +34,6 @@ FIELD_A = (200.0, 50.0)    # main obscore cluster
 FIELD_B = (10.0, -30.0)    # secondary obscore cluster
 FIELD_S = (150.0, 2.0)     # dense source-catalogue field
 CENTRES = (FIELD_A, FIELD_B, FIELD_S)
-# the DataLink rows (collection esaptest-linked): far from every field above,
-# so no documented cone count includes them
-FIELD_L = (300.0, -50.0)
-LINKED_COUNT = 12
-DATALINK_URL = "http://localhost:8080/esaptest/q/dl/dlmeta"
-DATALINK_FORMAT = "application/x-votable+xml;content=datalink"
 
 IMAGES_COLUMNS = [
     "obs_publisher_did", "obs_id", "obs_collection", "obs_title",
@@ -245,90 +233,6 @@ def make_images(rng):
     return rows
 
 
-def make_linked(rng):
-    """LOFAR visibility sets whose access_url is their DataLink document
-    (ObsCore's way of saying "ask DataLink"), numbered after the images and
-    cubes; the links are the measurement set, a preview and an observing log.
-
-    A random generator of their own keeps every other row byte-identical,
-    and a product type (visibility) and calibration level (1) of their own
-    keep every documented count of the other rows.
-    """
-    rows = []
-    first = sum(count for _, _, count in IMAGE_LAYOUT) + 1
-    for n in range(first, first + LINKED_COUNT):
-        ra, dec = point_in_disk(rng, FIELD_L, 0, 1.0)
-        fov = round(rng.uniform(2.0, 4.0), 4)
-        t_min = round(58000 + rng.random() * 2000, 6)
-        exptime = float(rng.choice([14400, 28800]))
-        did = "ivo://esap.test/linked?%d" % n
-        rows.append(dict(
-            obs_publisher_did=did,
-            obs_id="vis-%04d" % n,
-            obs_collection="esaptest-linked",
-            obs_title="ESAP test visibilities %d" % n,
-            obs_creator_did=None,
-            dataproduct_type="visibility",
-            dataproduct_subtype=None,
-            calib_level=1,
-            target_name="ESAP Field L",
-            target_class="galaxy",
-            s_ra=ra, s_dec=dec, s_fov=fov,
-            s_region=square_region(ra, dec, fov),
-            s_resolution=round(rng.uniform(5.0, 20.0), 3),
-            s_xel1=None, s_xel2=None, s_pixel_scale=None,
-            t_min=t_min, t_max=round(t_min + exptime / 86400, 6),
-            t_exptime=exptime, t_resolution=1.0, t_xel=None,
-            em_min=1.6655, em_max=2.4983, em_res_power=None, em_xel=None,
-            em_ucd="em.freq", o_ucd="phot.flux.density;em.radio",
-            pol_states="/XX/XY/YX/YY/", pol_xel=4,
-            facility_name="LOFAR", instrument_name="HBA",
-            access_url=DATALINK_URL + "?ID=" + urllib.parse.quote(did, safe=""),
-            access_format=DATALINK_FORMAT,
-            access_estsize=rng.randint(1000000, 4000000),
-            preview=None,
-        ))
-    return rows
-
-
-def png_bytes(width, height, shade):
-    """A grey PNG image (standard library only)."""
-    def chunk(kind, data):
-        body = kind + data
-        return (struct.pack(">I", len(data)) + body
-            + struct.pack(">I", zlib.crc32(body) & 0xffffffff))
-    raw = b"".join(b"\0" + bytes([shade]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def write_link_files(outdir, linked):
-    """data/links/previews/N.png and data/links/logs/N.txt per linked row."""
-    for sub in ("previews", "logs"):
-        os.makedirs(os.path.join(outdir, "links", sub), exist_ok=True)
-    for row in linked:
-        n = int(row["obs_publisher_did"].rsplit("?", 1)[1])
-        write_bytes(os.path.join(outdir, "links", "previews", "%d.png" % n),
-            png_bytes(16, 16, (n * 37) % 256))
-        log = ("obs_id: %s\ntarget: %s\nra: %r\ndec: %r\nexptime: %r s\n" % (
-            row["obs_id"], row["target_name"], row["s_ra"], row["s_dec"],
-            row["t_exptime"])).encode("utf-8")
-        write_bytes(os.path.join(outdir, "links", "logs", "%d.txt" % n), log)
-
-
-def write_bytes(path, data):
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.replace(path + ".tmp", path)
-
-
 # ------------------------------------------------------------- sources
 
 SOURCE_LAYOUT = [  # (what, count)
@@ -395,7 +299,7 @@ def count_within(rows, rakey, deckey, centre, radius, pred=None):
 
 def print_stats(images, sources):
     print("esaptest.images / ivoa.obscore: %d rows" % len(images))
-    for coll in ("esaptest-images", "esaptest-cubes", "esaptest-linked"):
+    for coll in ("esaptest-images", "esaptest-cubes"):
         print("  %s: %d rows" % (coll,
             sum(1 for r in images if r["obs_collection"] == coll)))
     for centre in (FIELD_A, FIELD_B, FIELD_S):
@@ -428,16 +332,13 @@ def main():
     rng = random.Random(SEED)
     images = make_images(rng)
     sources = make_sources(rng)
-    linked = make_linked(random.Random(SEED + 1))
 
     os.makedirs(args.outdir, exist_ok=True)
-    write_csv(os.path.join(args.outdir, "images.csv"), IMAGES_COLUMNS,
-        images + linked)
-    write_link_files(args.outdir, linked)
+    write_csv(os.path.join(args.outdir, "images.csv"), IMAGES_COLUMNS, images)
     write_csv(os.path.join(args.outdir, "sources.csv"),
         SOURCES_COLUMNS, sources)
     if args.stats:
-        print_stats(images + linked, sources)
+        print_stats(images, sources)
     return 0
 
 
