@@ -9,8 +9,8 @@ import httpx
 import pytest
 import pyvo
 
-from tests.integration.conftest import OpenGateway
-from tests.integration.queries import count, positions, run_query
+from tests.queries.conftest import OpenGateway
+from tests.queries.gateway_queries import count, positions, run_query
 from tests.support import TAP_URL, graphql_data
 
 pytestmark = [pytest.mark.dachs, pytest.mark.usefixtures("dachs")]

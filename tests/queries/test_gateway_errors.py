@@ -11,8 +11,8 @@ import pytest
 from esap_graphql.domain.archives import Dataset, Protocol
 from esap_graphql.domain.errors import ArchiveFailure
 from esap_graphql.domain.query import QueryParams
-from tests.integration.conftest import FakeArchive, OpenGateway
-from tests.integration.queries import run_query
+from tests.queries.conftest import FakeArchive, OpenGateway
+from tests.queries.gateway_queries import run_query
 from tests.support import (
     DACHS_CATALOGUE,
     DATA,

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pyvo
 
-from tests.integration.conftest import OpenGateway
-from tests.integration.queries import count, positions, run_query
+from tests.queries.conftest import OpenGateway
+from tests.queries.gateway_queries import count, positions, run_query
 from tests.support import SCS_URL, SIA_URL, graphql_data
 
 pytestmark = [pytest.mark.dachs, pytest.mark.usefixtures("dachs")]
