@@ -13,6 +13,7 @@ from esap_graphql.config import Settings
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.identity.authenticators import Authenticator
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.harvest import HarvestService
@@ -36,6 +37,7 @@ class ProcessContext:
     registry: RegistryService
     harvests: HarvestService
     datalinks: DataLinkService
+    data_lake: DataLakeService
     close: Callable[[], Awaitable[None]]
     """Stops background work and releases pools and connections."""
 

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -24,14 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.datalink import DataLinkClient
-from esap_graphql.connectors.egress import check_url
-from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
+from esap_graphql.connectors.http import AnswerBudget, ServiceClients
 from esap_graphql.connectors.oai_pmh import OaiPmhClient
 from esap_graphql.connectors.regtap import RegTapClient
+from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.connectors.untrusted_urls import check_url
 from esap_graphql.context import JobWorker, ProcessContext
 from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits
@@ -42,6 +45,7 @@ from esap_graphql.messaging.arq_queue import ArqJobQueue, create_arq_pool
 from esap_graphql.messaging.event_bus import EventBus, InMemoryEventBus, RedisEventBus
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.harvest import HarvestService
@@ -74,6 +78,7 @@ def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
         Protocol.TAP: TapConnector(http=clients),
         Protocol.SCS: ScsConnector(http=clients),
         Protocol.SIA: SiaConnector(http=clients),
+        Protocol.RUCIO: RucioConnector(),
     }
 
 
@@ -115,24 +120,46 @@ class Factory:
 
     @cached_property
     def service_clients(self) -> ServiceClients:
-        """One small connection pool per archive service, shared by every connector."""
+        """One small connection pool per archive service, shared by every connector, behind
+        the egress policy and the process's budget for answers in flight."""
         settings = self.settings
         clients = ServiceClients(
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             per_service=settings.per_service_concurrency,
             headers={"User-Agent": USER_AGENT},
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=self.ssl_context,
+            policy=self.egress,
+            budget=AnswerBudget(settings.answer_budget_bytes),
+            max_answer_bytes=settings.max_answer_bytes,
         )
         self._exit.push_async_callback(clients.aclose)
         return clients
 
     @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """One TLS context for every outbound client (building one loads the CA bundle)."""
+        return httpx.create_ssl_context()
+
+    @cached_property
+    def egress(self) -> EgressPolicy:
+        """Where outbound requests may go: each dataset's service, and the hosts the catalogue
+        lets it send us to."""
+        follow: dict[str, set[str]] = {}
+        for dataset in self.catalogue.datasets:
+            follow.setdefault(origin(dataset.access_url)[1], set()).update(dataset.follow_hosts)
+        return EgressPolicy(follow=follow)
+
+    @cached_property
     def http(self) -> httpx.AsyncClient:
-        """The client for calls that are not archive queries (the identity provider)."""
+        """The client for calls that are not archive queries (the identity provider), behind
+        the egress policy; it follows no redirects."""
         settings = self.settings
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=4)
         client = httpx.AsyncClient(
+            transport=guarded_transport(self.egress, ssl_context=self.ssl_context, limits=limits),
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
         )
         self._exit.push_async_callback(client.aclose)
         return client
@@ -140,7 +167,13 @@ class Factory:
     @cached_property
     def connectors(self) -> Mapping[Protocol, Connector]:
         """One connector per protocol."""
-        return self._connectors or protocol_connectors(self.service_clients)
+        if self._connectors:
+            return self._connectors
+        built = protocol_connectors(self.service_clients)
+        rucio = built[Protocol.RUCIO]
+        assert isinstance(rucio, RucioConnector)
+        self._exit.push_async_callback(rucio.aclose)  # its threads and tokens
+        return built
 
     @cached_property
     def tap_jobs(self) -> TapJobClient:
@@ -263,6 +296,15 @@ class Factory:
                 global_concurrency=settings.global_concurrency,
             ),
             cache=cache,
+        )
+
+    def data_lake(self) -> DataLakeService:
+        """Scopes of the Rucio datasets, over the Rucio connector."""
+        return DataLakeService.over(
+            self.connectors,
+            catalogue=self.catalogue,
+            timeout=self.settings.query_timeout,
+            cache_ttl=self.settings.cache_ttl,
         )
 
     def multi_queries(self, queries: DatasetQueryService) -> MultiQueryService:
@@ -421,6 +463,7 @@ class Factory:
             registry=await self.registry(),
             harvests=harvests,
             datalinks=self.datalinks(),
+            data_lake=self.data_lake(),
             close=self.aclose,
         )
 

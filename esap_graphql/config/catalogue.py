@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from esap_graphql.config.rucio import RucioConfig
 from esap_graphql.domain.archives import (
     ADQL_NAME,
     Archive,
@@ -26,6 +27,7 @@ from esap_graphql.domain.archives import (
     QueryField,
 )
 from esap_graphql.domain.archives import FieldType as DomainFieldType
+from esap_graphql.domain.data_lake import rucio_query_fields
 from esap_graphql.domain.query import PARAMETER_NAMES, public_name
 from esap_graphql.domain.query_fields import default_query_fields
 from esap_graphql.domain.records import RECORD_FIELDS
@@ -77,10 +79,14 @@ class _DatasetConfig(BaseModel):
     timeout: Annotated[float, Field(gt=0)] | None = None
     max_records: Annotated[int, Field(ge=1)] | None = None
     fields: dict[str, str] = {}
+    follow_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")]] = []
     query_fields: list[_QueryFieldConfig] | None = None
+    rucio: RucioConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> _DatasetConfig:
+        if (self.protocol is Protocol.RUCIO) != (self.rucio is not None):
+            raise ValueError("a 'rucio' block is needed by, and allowed in, rucio datasets only")
         if self.protocol is Protocol.TAP:
             if not self.table:
                 raise ValueError("a tap dataset needs 'table' (e.g. ivoa.obscore)")
@@ -151,6 +157,12 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             )
             for q in cfg.query_fields
         )
+    elif cfg.rucio is not None:
+        query_fields = rucio_query_fields(
+            default_scope=cfg.rucio.default_scope,
+            fixed_scope=cfg.collection,
+            scopes=tuple(cfg.collections),
+        )
     else:
         # SIA 1.0 filters on the cone alone, and needs it, as a cone search does
         sia1 = cfg.protocol is Protocol.SIA and cfg.sia_version == 1
@@ -175,7 +187,9 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         max_records=cfg.max_records,
         collections=tuple(cfg.collections),
         field_map=dict(cfg.fields),
+        follow_hosts=tuple(h.lower() for h in cfg.follow_hosts),
         query_fields=query_fields,
+        rucio=cfg.rucio.to_settings(cfg.access_url) if cfg.rucio is not None else None,
     )
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from esap_graphql.connectors.http import ServiceClients, fetch
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.votable import _column_values, check_results, parse_votable
 from esap_graphql.domain.datalink import DataLink
 from esap_graphql.domain.errors import MalformedResponse
@@ -102,11 +102,7 @@ class DataLinkClient:
         url = endpoint
         if ids is not None:
             url = endpoint + ("&" if "?" in endpoint else "?") + urlencode([("ID", i) for i in ids])
-        body = await fetch(
-            self._clients.for_service(endpoint.split("?", 1)[0]),
-            "GET",
-            url,
-            timeout=timeout,
-            max_bytes=MAX_LINKS_BYTES,
-        )
-        return await asyncio.to_thread(parse_links, body, url=endpoint)
+        async with self._clients.answer(
+            endpoint.split("?", 1)[0], "GET", url, timeout=timeout, max_bytes=MAX_LINKS_BYTES
+        ) as body:
+            return await asyncio.to_thread(parse_links, body, url=endpoint)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from esap_graphql.connectors.http import ServiceClients, fetch
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.domain.errors import ArchiveFailure, MalformedResponse
 from esap_graphql.domain.registry import RegistryCapability, RegistryResource
 
@@ -212,15 +212,15 @@ class OaiPmhClient:
                 params["from"] = format_datestamp(since)
             if set_spec:
                 params["set"] = set_spec
-        body = await fetch(
-            self._clients.for_service(base_url),
+        async with self._clients.answer(
+            base_url,
             "GET",
             base_url,
             params=params,
             timeout=self._timeout,
             max_bytes=MAX_PAGE_BYTES,
-        )
-        return await asyncio.to_thread(parse_list_records, body, url=base_url, source=base_url)
+        ) as body:
+            return await asyncio.to_thread(parse_list_records, body, url=base_url, source=base_url)
 
     async def harvest(
         self, base_url: str, *, since: datetime | None = None, set_spec: str | None = "ivo_managed"

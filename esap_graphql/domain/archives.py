@@ -8,6 +8,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from esap_graphql.domain.data_lake import RucioSettings
 
 #: A plain ADQL identifier (a table may be schema-qualified). Quoted identifiers are not needed
 #: for any archive we know and would widen the injection surface.
@@ -20,6 +24,7 @@ class Protocol(enum.Enum):
     TAP = "tap"
     SCS = "scs"
     SIA = "sia"
+    RUCIO = "rucio"
 
 
 class FieldType(enum.Enum):
@@ -64,6 +69,11 @@ class Dataset:
     collections: tuple[str, ...] = ()
     field_map: dict[str, str] = field(default_factory=dict)
     query_fields: tuple[QueryField, ...] = ()
+    #: Hosts besides its own that the service may send the gateway to (redirects, job and
+    #: result URLs); anything else it hands back is not followed.
+    follow_hosts: tuple[str, ...] = ()
+    #: How a Rucio data lake dataset authenticates and searches (protocol rucio only).
+    rucio: RucioSettings | None = None
 
     @property
     def service_key(self) -> str:
