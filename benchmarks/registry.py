@@ -124,7 +124,7 @@ async def measure(kind: str, url: str | None, records: int, runs: int) -> None:
             async with (
                 LifespanManager(create_app(settings, process=process)) as manager,
                 httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=manager.app), base_url="http://b.test"
+                    transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
                 ) as client,
             ):
                 # warm up: SQLAlchemy compiles each statement shape once, the schema its document

@@ -185,7 +185,7 @@ async def open_registry_gateway(
             )
             client = await stack.enter_async_context(
                 httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                    transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
                 )
             )
             return client, process
