@@ -16,8 +16,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from esap_graphql.domain.archives import Archive, Catalogue, Dataset, Protocol, QueryField
 from esap_graphql.domain.archives import FieldType as DomainFieldType
+from esap_graphql.domain.names import with_resolved_target
 from esap_graphql.domain.query_fields import default_query_fields
 from esap_graphql.domain.records import RECORD_FIELDS
+from esap_graphql.http_dataset_config import (
+    HttpApiConfig,
+    check_http_dataset,
+    http_query_fields,
+    to_http_api,
+)
 
 DEFAULT_CATALOGUE = "catalogue.yaml"
 
@@ -165,6 +172,33 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(
         default="esap", description="Prefix of the Redis keys and channels of jobs and events."
     )
+    sesame_urls: str = Field(
+        default="https://cds.unistra.fr/cgi-bin/nph-sesame,"
+        "https://vizier.cfa.harvard.edu/viz-bin/nph-sesame",
+        description="Sesame name resolver base URLs, comma-separated, tried in order "
+        "(the next one when a mirror is down or answers nonsense).",
+    )
+    sesame_databases: str = Field(
+        default="SNV",
+        pattern=r"^~?[SNVA]{1,4}$",
+        description="Sesame databases asked, in order: S Simbad, N NED, V VizieR, A all.",
+    )
+    sesame_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one Sesame mirror may take to answer."
+    )
+    name_cache_ttl: float = Field(
+        default=86_400.0, ge=0, description="Seconds a resolved name's position is reused."
+    )
+    name_not_found_ttl: float = Field(
+        default=600.0, ge=0, description="Seconds a name no resolver knows is remembered as such."
+    )
+    name_cache_size: int = Field(default=10_000, ge=0, description="Most names kept resolved.")
+    target_radius: float = Field(
+        default=0.1,
+        gt=0,
+        le=90,
+        description="Degrees searched around a target name's position when no radius is given.",
+    )
 
     log_level: str = Field(default="INFO", description="Python logging level.")
 
@@ -173,6 +207,10 @@ class Settings(BaseSettings):
         if self.config is not None:
             return self.config
         return Path(str(resources.files("esap_graphql").joinpath(DEFAULT_CATALOGUE)))
+
+    def sesame_mirrors(self) -> tuple[str, ...]:
+        """The Sesame base URLs, in the order they are tried."""
+        return tuple(u.strip() for u in self.sesame_urls.split(",") if u.strip())
 
     def results_dir(self) -> Path:
         """Where job results are written."""
@@ -218,9 +256,11 @@ class _DatasetConfig(BaseModel):
     max_records: Annotated[int, Field(ge=1)] | None = None
     fields: dict[str, str] = {}
     query_fields: list[_QueryFieldConfig] | None = None
+    http: HttpApiConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> _DatasetConfig:
+        check_http_dataset(self.protocol, self.http, self.fields)
         if self.protocol is Protocol.TAP:
             if not self.table:
                 raise ValueError("a tap dataset needs 'table' (e.g. ivoa.obscore)")
@@ -291,6 +331,12 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             )
             for q in cfg.query_fields
         )
+    elif cfg.http is not None:
+        query_fields = http_query_fields(
+            to_http_api(cfg.http),
+            fixed_collection=cfg.collection,
+            collections=tuple(cfg.collections),
+        )
     else:
         # SIA 1.0 filters on the cone alone, and needs it, as a cone search does
         sia1 = cfg.protocol is Protocol.SIA and cfg.sia_version == 1
@@ -300,6 +346,9 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             fixed_collection=cfg.collection,
             collections=tuple(cfg.collections),
         )
+        if "target" not in {f.name for f in query_fields}:
+            # a cone-only form also takes a name, resolved to the cone's centre
+            query_fields = with_resolved_target(query_fields)
     return Dataset(
         id=cfg.id,
         archive_id=archive_id,
@@ -316,6 +365,7 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         collections=tuple(cfg.collections),
         field_map=dict(cfg.fields),
         query_fields=query_fields,
+        http=to_http_api(cfg.http) if cfg.http is not None else None,
     )
 
 

@@ -15,7 +15,9 @@ from starlette.websockets import WebSocket
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.connectors.scs import ScsConnector
+from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.domain.archives import Catalogue, Protocol
@@ -27,7 +29,9 @@ from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_runtime import JobRuntime, build_job_runtime
 from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService, NameSource
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.target_positions import TargetPositions
 from esap_graphql.storage.basket_store import BasketStore, SqlBasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
 
@@ -67,7 +71,35 @@ def build_connectors(http: httpx.AsyncClient | ServiceClients) -> dict[Protocol,
         Protocol.TAP: TapConnector(http=http),
         Protocol.SCS: ScsConnector(http=http),
         Protocol.SIA: SiaConnector(http=http),
+        Protocol.HTTP: HttpJsonConnector(http=http),
     }
+
+
+def build_name_resolution(
+    settings: Settings, http: httpx.AsyncClient, *, source: NameSource | None = None
+) -> NameResolutionService:
+    """Target names resolved through the Sesame mirrors (or ``source``), cached."""
+    return NameResolutionService(
+        source=source
+        or SesameNameSource(
+            http=http,
+            mirrors=settings.sesame_mirrors(),
+            databases=settings.sesame_databases,
+            timeout=settings.sesame_timeout,
+        ),
+        ttl=settings.name_cache_ttl,
+        not_found_ttl=settings.name_not_found_ttl,
+        size=settings.name_cache_size,
+    )
+
+
+def build_target_positions(
+    settings: Settings, names: NameResolutionService, connectors: dict[Protocol, Connector]
+) -> TargetPositions:
+    """Target names as cones for the datasets that search by position only."""
+    return TargetPositions(
+        names=names, connectors=connectors, default_radius=settings.target_radius
+    )
 
 
 def build_authenticator(settings: Settings, http: httpx.AsyncClient) -> Authenticator:
@@ -98,6 +130,7 @@ class ProcessContext:
     baskets: BasketService
     multi_queries: MultiQueryService
     jobs: JobRuntime
+    names: NameResolutionService
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -109,6 +142,7 @@ class ProcessContext:
         connectors: dict[Protocol, Connector] | None = None,
         http: httpx.AsyncClient | None = None,
         basket_store: BasketStore | None = None,
+        name_source: NameSource | None = None,
     ) -> ProcessContext:
         """Build the context; tests pass in-memory connectors or a catalogue here."""
         catalogue = catalogue or load_catalogue(settings.catalogue_path())
@@ -116,9 +150,12 @@ class ProcessContext:
         service_clients = build_service_clients(settings)
         engine = create_engine(database_url(settings.database_url, settings.data_dir))
         await migrate(engine)
+        connectors = connectors or build_connectors(service_clients)
+        names = build_name_resolution(settings, http, source=name_source)
         queries = DatasetQueryService(
             catalogue=catalogue,
-            connectors=connectors or build_connectors(service_clients),
+            connectors=connectors,
+            targets=build_target_positions(settings, names, connectors),
             limits=QueryLimits(
                 timeout=settings.query_timeout,
                 max_records=settings.max_records,
@@ -155,6 +192,7 @@ class ProcessContext:
             jobs=await build_job_runtime(
                 settings, engine=engine, queries=queries, http=http, baskets=baskets
             ),
+            names=names,
         )
 
     async def aclose(self) -> None:

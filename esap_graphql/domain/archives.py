@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from esap_graphql.domain.http_api import HttpApi
+
 
 class Protocol(enum.Enum):
     """The access protocol a dataset is queried with."""
@@ -15,6 +17,7 @@ class Protocol(enum.Enum):
     TAP = "tap"
     SCS = "scs"
     SIA = "sia"
+    HTTP = "http"
 
 
 class FieldType(enum.Enum):
@@ -59,6 +62,7 @@ class Dataset:
     collections: tuple[str, ...] = ()
     field_map: dict[str, str] = field(default_factory=dict)
     query_fields: tuple[QueryField, ...] = ()
+    http: HttpApi | None = None  # protocol http only
 
     @property
     def service_key(self) -> str:

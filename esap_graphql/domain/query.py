@@ -90,7 +90,9 @@ def validate(
     if radius_v is not None and radius_v <= 0.0:
         raise InvalidParameter("radius", "must be greater than 0")
     position = (ra_v, dec_v, radius_v)
-    if any(v is not None for v in position) and any(v is None for v in position):
+    # a radius alone is the cone around a target name's position
+    named_cone = ra_v is None and dec_v is None and bool(target and target.strip())
+    if any(v is not None for v in position) and any(v is None for v in position) and not named_cone:
         missing = [n for n, v in zip(("ra", "dec", "radius"), position, strict=True) if v is None]
         raise InvalidParameter(
             ",".join(missing), "ra, dec and radius must be given together for a cone search"

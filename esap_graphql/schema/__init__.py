@@ -23,6 +23,7 @@ from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
+from esap_graphql.schema.names import NameQuery
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ QUERIES: tuple[type, ...] = (
     MultiQueryQuery,
     BasketQuery,
     JobQuery,
+    NameQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     BasketMutation,

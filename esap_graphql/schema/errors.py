@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from esap_graphql.domain import errors as domain
+from esap_graphql.domain.names import NameNotResolved as DomainNameNotResolved
 
 
 @strawberry.interface(
@@ -56,6 +57,11 @@ class MalformedResponse(Error):
     url: str = strawberry.field(description="The archive endpoint that answered.")
 
 
+@strawberry.type(description="No name resolver (Sesame: Simbad, NED, VizieR) knows this name.")
+class NameNotResolved(Error):
+    name: str = strawberry.field(description="The name that was looked up.")
+
+
 ERROR_TYPES: tuple[type, ...] = (
     InvalidParameter,
     UnsupportedParameter,
@@ -64,6 +70,7 @@ ERROR_TYPES: tuple[type, ...] = (
     ArchiveTimeout,
     ArchiveFailure,
     MalformedResponse,
+    NameNotResolved,
 )
 
 
@@ -75,6 +82,8 @@ def from_domain(exc: domain.EsapError) -> Error:
             return InvalidParameter(code=code, message=message, parameter=exc.parameter)
         case domain.UnsupportedParameter():
             return UnsupportedParameter(code=code, message=message, parameter=exc.parameter)
+        case DomainNameNotResolved():
+            return NameNotResolved(code=code, message=message, name=exc.name)
         case domain.UnknownDataset():
             return UnknownDataset(code=code, message=message, dataset_id=exc.dataset_id)
         case domain.ArchiveUnreachable():

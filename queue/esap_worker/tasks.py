@@ -11,7 +11,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from esap_graphql.config import Settings, load_catalogue
-from esap_graphql.context import build_connectors, build_http_client
+from esap_graphql.context import (
+    build_connectors,
+    build_http_client,
+    build_name_resolution,
+    build_target_positions,
+)
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
@@ -58,9 +63,12 @@ def build_queries(
     settings: Settings, catalogue: Catalogue, http: httpx.AsyncClient
 ) -> DatasetQueryService:
     """The dataset query service a worker's jobs use (no result cache across jobs)."""
+    connectors = build_connectors(http)
+    names = build_name_resolution(settings, http)
     return DatasetQueryService(
         catalogue=catalogue,
-        connectors=build_connectors(http),
+        connectors=connectors,
+        targets=build_target_positions(settings, names, connectors),
         limits=QueryLimits(
             timeout=settings.query_timeout,
             max_records=settings.max_records,
