@@ -158,7 +158,7 @@ class HttpApiConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    parameters: dict[ParameterName, QueryName | ParameterMappingConfig] = {}
+    parameters: dict[ParameterName, ParameterMappingConfig] = {}
     fixed: dict[QueryName, str | int | float | bool] = {}
     headers: dict[str, str] = {}
     paging: PagingConfig = PagingConfig()
@@ -166,6 +166,14 @@ class HttpApiConfig(BaseModel):
     record: dict[RecordFieldName, str] = {}
     auth: AuthConfig | None = None
     max_response_bytes: Annotated[int, Field(ge=1024, le=512 * 1024 * 1024)] = 16 * 1024 * 1024
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _short_forms(cls, parameters: object) -> object:
+        # ``ra: view_ra`` is short for ``ra: {name: view_ra}``
+        if isinstance(parameters, dict):
+            return {k: {"name": v} if isinstance(v, str) else v for k, v in parameters.items()}
+        return parameters
 
     @field_validator("record")
     @classmethod
@@ -192,11 +200,8 @@ class HttpApiConfig(BaseModel):
         return headers
 
     def mappings(self) -> dict[str, ParameterMappingConfig]:
-        """Every mapping in its long form."""
-        return {
-            key: ParameterMappingConfig(name=value) if isinstance(value, str) else value
-            for key, value in self.parameters.items()
-        }
+        """Every mapping, by our parameter name."""
+        return {str(key): value for key, value in self.parameters.items()}
 
     @model_validator(mode="after")
     def _check(self) -> HttpApiConfig:
