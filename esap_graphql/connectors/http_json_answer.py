@@ -56,6 +56,8 @@ class _Wrong(Exception):
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str and value:
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -66,6 +68,8 @@ def _text(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float:
+        return value if value - value == 0.0 else None  # finite
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):

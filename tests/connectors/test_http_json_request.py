@@ -9,6 +9,7 @@ import jmespath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jmespath.exceptions import JMESPathError
 
 from esap_graphql.connectors.follow_up import follow_up_url, same_origin
 from esap_graphql.connectors.http_json_answer import _link_header_next
@@ -82,7 +83,11 @@ def test_lucene_escaping_leaves_no_query_syntax() -> None:
 
 keys = st.sampled_from(["a", "b", "c", "x-y"])
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=3),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
 )
@@ -93,6 +98,53 @@ json_values = st.recursive(
 def test_dotted_paths_answer_as_jmespath_does(document: Any, path: list[str]) -> None:
     expression = ".".join(f'"{k}"' if "-" in k else k for k in path)
     assert compile_path(expression)(document) == jmespath.search(expression, document)
+
+
+# every node type a compiled path handles itself, and some it hands to jmespath
+EXPRESSIONS = [
+    "a",
+    "a.b.c",
+    '"x-y".a',
+    "a[0]",
+    "a[-1].b",
+    "a[1][0]",
+    "a && b",
+    "a || b.c",
+    "!a",
+    "!a.b || c",
+    "a && b && join('', ['u/', a, '/', b])",
+    "[a, b.c]",
+    "{first: a, second: b[0]}",
+    "`[1, 2]`",
+    "'text'",
+    "@",
+    "a | b",
+    "length(a)",
+    "to_string(a)",
+    "not_null(a, b, 'none')",
+    "sum(a[].b)",
+    "a[*].b",
+    "a[?b]",
+    "a[1:]",
+    "max_by(a, &b)",
+    "keys(@)",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(document=json_values)
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_compiled_paths_answer_as_jmespath_does(document: Any, expression: str) -> None:
+    try:
+        expected: Any = jmespath.search(expression, document)
+    except JMESPathError as exc:
+        expected = type(exc)
+    try:
+        found: Any = compile_path(expression)(document)
+    except JMESPathError as exc:
+        found = type(exc)
+    assert found == expected
+    assert type(found) is type(expected)
 
 
 def test_other_expressions_go_to_jmespath() -> None:
