@@ -70,7 +70,7 @@ def _chain(steps: list[Path]) -> Path:
 
 def _interpreted(node: Node) -> Path:
     def interpreted(value: Any) -> Any:
-        return _INTERPRETER.visit(node, value)
+        return _INTERPRETER.visit(node, value)  # type: ignore[arg-type]
 
     return interpreted
 

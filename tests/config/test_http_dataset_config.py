@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from esap_graphql.config import CatalogueError, Settings, load_catalogue, parse_catalogue
@@ -188,3 +191,17 @@ def test_the_shipped_rest_archives() -> None:
     assert zenodo.http.auth is not None
     assert zenodo.http.auth.optional
     assert [(f.name, f.label) for f in zooniverse.query_fields] == [("target", "Project name")]
+
+
+def test_the_readme_example_is_a_valid_entry() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### REST/JSON archives")
+    example = re.search(r"```yaml\n(.*?)```", readme[start:], flags=re.S)
+    assert example is not None
+    text = "archives:\n  - id: alta\n    name: ALTA\n    datasets:\n" + example.group(1)
+    dataset = parse_catalogue(text, source="README.md").dataset("apertif-imaging-processed")
+    assert dataset is not None
+    assert dataset.http is not None
+    assert dataset.http.auth is not None
+    assert dataset.http.auth.template == "Token {token}"
+    assert dataset.http.parameters["dataproductType"].values == {"image": "image", "cube": "cube"}

@@ -7,11 +7,15 @@ down (HTTP 503), the third answers. DaCHS is the real local archive.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from graphql import parse, validate
 
+from esap_graphql.schema import build_schema
 from tests.integration.conftest import OpenGateway
 from tests.integration.queries import run_query
 from tests.recorded_apis import RecordedApis
@@ -146,3 +150,16 @@ async def test_an_unknown_name_on_a_cone_search(gateway: httpx.AsyncClient) -> N
     assert result["status"] == "ERROR"
     assert result["error"]["__typename"] == "NameNotResolved"
     assert result["rows"] == []
+
+
+def test_the_readme_examples_are_valid_documents() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Target names")
+    section = readme[start : readme.index("\n### ", start + 1)]
+    [block] = re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+    documents = [line for line in block.split("\n{") if line.strip()]
+    assert len(documents) == 2
+    schema = build_schema()._schema
+    for document in documents:
+        text = document if document.startswith("{") else "{" + document
+        assert validate(schema, parse(text)) == []
