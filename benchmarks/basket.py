@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from esap_graphql.app import create_app  # noqa: E402
 from esap_graphql.config import Settings, parse_catalogue  # noqa: E402
-from esap_graphql.context import ProcessContext  # noqa: E402
 from esap_graphql.domain.basket import NewBasketItem  # noqa: E402
 from esap_graphql.domain.users import LOCAL_USER  # noqa: E402
+from esap_graphql.factory import gateway_context  # noqa: E402
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CATALOGUE = """
@@ -85,9 +85,7 @@ async def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) ->
         basket_max_items_per_call=args.batch,
         basket_max_items=args.items,
     )
-    ctx = await ProcessContext.create(
-        settings, catalogue=parse_catalogue(CATALOGUE, source="benchmark")
-    )
+    ctx = await gateway_context(settings, catalogue=parse_catalogue(CATALOGUE, source="benchmark"))
     try:
         started = time.perf_counter()
         for start in range(0, args.items, args.batch):

@@ -198,20 +198,20 @@ async def worker_throughput(
     service (this process acting as the gateway, without HTTP and GraphQL in the way), and
     the CPU milliseconds per job of this process and of all the workers meanwhile."""
     from esap_graphql.config import Settings
-    from esap_graphql.context import ProcessContext
     from esap_graphql.domain.users import LOCAL_USER
     from esap_graphql.domain.uws import ExecutionPhase
+    from esap_graphql.factory import gateway_context
 
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        process = await ProcessContext.create(Settings())
+        process = await gateway_context(Settings())
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    service = process.jobs.service
+    service = process.jobs
     try:
-        async with process.jobs.bus.subscribe(LOCAL_USER.id) as subscription:
+        async with process.jobs.events(LOCAL_USER) as subscription:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one() -> None:

@@ -48,6 +48,7 @@ from esap_graphql.connectors.votable import (  # noqa: E402
 from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream  # noqa: E402
 from esap_graphql.domain.archives import Protocol  # noqa: E402
 from esap_graphql.domain.records import ResultSet  # noqa: E402
+from esap_graphql.factory import gateway_context  # noqa: E402
 from esap_graphql.json_encoding import dumps  # noqa: E402
 
 CATALOGUE = ROOT / "tests" / "data" / "dachs-catalogue.yaml"
@@ -159,7 +160,6 @@ def in_process(body: bytes, url: str, repeat: int, profile: str | None) -> None:
 
     from esap_graphql.app import GatewayGraphQL
     from esap_graphql.config import Settings
-    from esap_graphql.context import ProcessContext
 
     def read() -> ResultSet:
         return votable_to_result(
@@ -194,7 +194,7 @@ def in_process(body: bytes, url: str, repeat: int, profile: str | None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(config=CATALOGUE, data_dir=Path(tmp), cache_ttl=300)
             replay = Replay(body, url)
-            process = await ProcessContext.create(
+            process = await gateway_context(
                 settings,
                 connectors={p: replay for p in Protocol},  # type: ignore[misc]
             )

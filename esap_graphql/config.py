@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     job_remote_timeout: float = Field(
         default=30.0, gt=0, description="Seconds one call to a remote job service may take."
     )
+    job_max_result_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Largest result file a job fetches from a remote service, in bytes.",
+    )
     job_remote_poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between first looks at a remote async TAP job."
     )

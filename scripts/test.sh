@@ -4,7 +4,7 @@
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
 # sets up the local DaCHS archive and Debian's chromium for the GraphiQL test
 # (root; apt on first run), then runs
-# ruff, mypy and pytest.
+# ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh
@@ -14,4 +14,5 @@ scripts/setup-browser.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue
+.venv/bin/lint-imports
 exec .venv/bin/pytest "$@"

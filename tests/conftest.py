@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.support import DACHS_CATALOGUE, DACHS_URL, NO_SESAME
 
 # the stand-in for the REST/JSON archives and Sesame (session-scoped fixture recorded_apis)
@@ -45,7 +46,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def process(settings: Settings) -> AsyncIterator[ProcessContext]:
     """The process context built from ``settings`` with the real connectors."""
-    ctx = await ProcessContext.create(settings)
+    ctx = await gateway_context(settings)
     try:
         yield ctx
     finally:

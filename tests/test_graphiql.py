@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.graphiql import STATIC_DIR
+from esap_graphql.web.graphiql import STATIC_DIR
 from tests.servers import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -26,7 +26,7 @@ _NOT_TEXT = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>?")
 
 
-def _error_text(body: bytes) -> str:
+def error_text(body: bytes) -> str:
     """The archive's own explanation, from a VOTable error document or the body's start."""
     match = _INFO_ERROR.search(body)
     if match:
@@ -79,7 +79,7 @@ async def fetch(
     except httpx.HTTPError as exc:
         raise ArchiveUnreachable(url, f"{type(exc).__name__}: {exc}") from exc
     if response.status_code >= 400:
-        raise ArchiveFailure(url, _error_text(body), status=response.status_code)
+        raise ArchiveFailure(url, error_text(body), status=response.status_code)
     return body
 
 

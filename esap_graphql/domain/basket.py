@@ -50,6 +50,8 @@ class NewBasketItem:
     #: The native record; the service accepts JSON objects only.
     record: Any = field(default_factory=dict)
     archive_id: str = ""
+    #: The record as stored: compact JSON, set (and measured) by the service.
+    record_json: str = "{}"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -102,11 +104,6 @@ class Basket:
     def count(self) -> int:
         """Number of items."""
         return len(self.items)
-
-    @property
-    def is_default(self) -> bool:
-        """True for the basket used when no name is given."""
-        return self.name == DEFAULT_BASKET
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +175,7 @@ class BasketFull(UsageError):
 
 
 class ExportFormat(enum.Enum):
-    """The forms a basket is exported in; the value is the file extension."""
+    """The forms a basket is exported in; the value names the format in export URLs."""
 
     VOTABLE = "votable"
     CSV = "csv"
@@ -192,6 +189,13 @@ class ExportFormat(enum.Enum):
             ExportFormat.CSV: "text/csv; charset=utf-8",
             ExportFormat.JSON: "application/json",
         }[self]
+
+    @property
+    def extension(self) -> str:
+        """The file name extension of an export in this format."""
+        return {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat.JSON: "json"}[
+            self
+        ]
 
 
 def export_path(basket: str, fmt: ExportFormat) -> str:

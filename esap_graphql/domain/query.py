@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from esap_graphql.domain.errors import InvalidParameter
 from esap_graphql.domain.query_fields import DATAPRODUCT_TYPES
@@ -23,7 +25,9 @@ _COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:/+()-]*$")
 class QueryParams:
     """The parameters of one dataset query, in ESAP's common vocabulary.
 
-    Positions are ICRS degrees. Every value has been checked by ``validate``.
+    Positions are ICRS degrees. The fields are the one declaration of the parameters: their
+    names as clients spell them come from ``public_name``. ``validated`` returns the checked,
+    normalised value every service and connector works with.
     """
 
     target: str | None = None
@@ -41,84 +45,116 @@ class QueryParams:
 
     def cache_key(self) -> tuple[object, ...]:
         """A hashable, normalised form: equal keys mean equal upstream queries."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return tuple(getattr(self, name) for name in PARAMETER_NAMES)
 
     def given(self) -> dict[str, object]:
         """The parameters that were set, by name."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+        return {n: v for n in PARAMETER_NAMES if (v := getattr(self, n)) is not None}
+
+    def validated(self) -> QueryParams:
+        """The checked, normalised parameters; raise ``InvalidParameter``."""
+        ra = _check_finite("ra", self.ra, 0.0, 360.0)
+        if ra == 360.0:
+            ra = 0.0
+        dec = _check_finite("dec", self.dec, -90.0, 90.0)
+        radius = _check_finite("radius", self.radius, 0.0, MAX_RADIUS_DEG)
+        if radius is not None and radius <= 0.0:
+            raise InvalidParameter("radius", "must be greater than 0")
+        position = (ra, dec, radius)
+        # a radius alone is the cone around a target name's position
+        named_cone = ra is None and dec is None and bool(self.target and str(self.target).strip())
+        if (
+            any(v is not None for v in position)
+            and any(v is None for v in position)
+            and not named_cone
+        ):
+            missing = [
+                n for n, v in zip(("ra", "dec", "radius"), position, strict=True) if v is None
+            ]
+            raise InvalidParameter(
+                ",".join(missing), "ra, dec and radius must be given together for a cone search"
+            )
+        collection = _check_text("collection", self.collection)
+        if collection is not None and not _COLLECTION.match(collection):
+            raise InvalidParameter(
+                "collection", "may hold only letters, digits, spaces and _ . : / + ( ) -"
+            )
+        level = self.calibration_level
+        if level is not None and (isinstance(level, bool) or level not in _CALIBRATION_LEVELS):
+            raise InvalidParameter(
+                public_name("calibration_level"), "must be between 0 and 4 (ObsCore calib_level)"
+            )
+        dptype = _check_text("dataproduct_type", self.dataproduct_type)
+        if dptype is not None:
+            dptype = dptype.lower()
+            if dptype not in _DATAPRODUCT_TYPES:
+                allowed = ", ".join(sorted(_DATAPRODUCT_TYPES))
+                raise InvalidParameter(public_name("dataproduct_type"), f"must be one of {allowed}")
+        return QueryParams(
+            target=_check_text("target", self.target),
+            ra=ra,
+            dec=dec,
+            radius=radius,
+            collection=collection,
+            calibration_level=level,
+            dataproduct_type=dptype,
+        )
+
+
+#: The parameter names, in declaration order (``QueryParams`` attributes).
+PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(QueryParams))
+_CALIBRATION_LEVELS = frozenset(range(5))
+
+
+def public_name(name: str) -> str:
+    """A parameter's name as clients spell it (GraphQL, query forms, jobs): camelCase."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+#: Every accepted spelling of each parameter name (Python and public), to the Python name.
+_SPELLINGS: dict[str, str] = {
+    spelling: name for name in PARAMETER_NAMES for spelling in (name, public_name(name))
+}
+
+
+def parse_params(values: Mapping[str, Any]) -> QueryParams:
+    """Validated parameters from client values keyed by name (either spelling); raise
+    ``InvalidParameter`` for an unknown name or a bad value."""
+    known: dict[str, Any] = {}
+    for key, value in values.items():
+        name = _SPELLINGS.get(key)
+        if name is None:
+            raise InvalidParameter(key, "is not a query parameter")
+        known[name] = value
+    return QueryParams(**known).validated()
 
 
 def _check_text(name: str, value: str | None) -> str | None:
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise InvalidParameter(public_name(name), "must be text")
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         return None
     if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidParameter(name, f"longer than {MAX_TEXT_LENGTH} characters")
+        raise InvalidParameter(public_name(name), f"longer than {MAX_TEXT_LENGTH} characters")
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") for c in value):
-        raise InvalidParameter(name, "contains control or unassigned characters")
+        raise InvalidParameter(public_name(name), "contains control or unassigned characters")
     return value
 
 
 def _check_finite(name: str, value: float | None, low: float, high: float) -> float | None:
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidParameter(name, "must be a number")
     if not math.isfinite(value):
         raise InvalidParameter(name, "must be a finite number")
     if not low <= value <= high:
         raise InvalidParameter(name, f"must be between {low:g} and {high:g} degrees, got {value:g}")
     return float(value)
-
-
-def validate(
-    *,
-    target: str | None = None,
-    ra: float | None = None,
-    dec: float | None = None,
-    radius: float | None = None,
-    collection: str | None = None,
-    calibration_level: int | None = None,
-    dataproduct_type: str | None = None,
-) -> QueryParams:
-    """Check and normalise raw values into ``QueryParams``; raise ``InvalidParameter``."""
-    ra_v = _check_finite("ra", ra, 0.0, 360.0)
-    if ra_v == 360.0:
-        ra_v = 0.0
-    dec_v = _check_finite("dec", dec, -90.0, 90.0)
-    radius_v = _check_finite("radius", radius, 0.0, MAX_RADIUS_DEG)
-    if radius_v is not None and radius_v <= 0.0:
-        raise InvalidParameter("radius", "must be greater than 0")
-    position = (ra_v, dec_v, radius_v)
-    # a radius alone is the cone around a target name's position
-    named_cone = ra_v is None and dec_v is None and bool(target and target.strip())
-    if any(v is not None for v in position) and any(v is None for v in position) and not named_cone:
-        missing = [n for n, v in zip(("ra", "dec", "radius"), position, strict=True) if v is None]
-        raise InvalidParameter(
-            ",".join(missing), "ra, dec and radius must be given together for a cone search"
-        )
-    collection_v = _check_text("collection", collection)
-    if collection_v is not None and not _COLLECTION.match(collection_v):
-        raise InvalidParameter(
-            "collection", "may hold only letters, digits, spaces and _ . : / + ( ) -"
-        )
-    if calibration_level is not None and not 0 <= calibration_level <= 4:
-        raise InvalidParameter("calibrationLevel", "must be between 0 and 4 (ObsCore calib_level)")
-    dptype = _check_text("dataproductType", dataproduct_type)
-    if dptype is not None:
-        dptype = dptype.lower()
-        if dptype not in _DATAPRODUCT_TYPES:
-            allowed = ", ".join(sorted(_DATAPRODUCT_TYPES))
-            raise InvalidParameter("dataproductType", f"must be one of {allowed}")
-    return QueryParams(
-        target=_check_text("target", target),
-        ra=ra_v,
-        dec=dec_v,
-        radius=radius_v,
-        collection=collection_v,
-        calibration_level=calibration_level,
-        dataproduct_type=dptype,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ The graph (UWS 1.1, section 2.1.3, plus the server-side moves a queue needs)::
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from esap_graphql.domain.errors import UsageError
 
@@ -86,7 +88,36 @@ class IllegalPhaseTransition(UsageError):
         self.requested = requested
 
 
-def check_transition(job_id: str, current: ExecutionPhase, requested: ExecutionPhase) -> None:
-    """Raise ``IllegalPhaseTransition`` unless UWS allows ``current -> requested``."""
-    if requested not in TRANSITIONS[current]:
-        raise IllegalPhaseTransition(job_id, current, requested)
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A phase change: to ``to`` from any phase in ``sources``. Stores apply it as a
+    compare-and-set, so of several processes racing on one job exactly one wins."""
+
+    to: ExecutionPhase
+    sources: frozenset[ExecutionPhase]
+
+
+def move(to: ExecutionPhase, *, only_from: Iterable[ExecutionPhase] | None = None) -> Move:
+    """The move to ``to`` from every phase UWS allows it from (or only from ``only_from``)."""
+    sources = sources_of(to)
+    if only_from is not None:
+        sources &= frozenset(only_from)
+    if not sources:
+        raise ValueError(f"UWS allows no move to {to.value} from {only_from}")
+    return Move(to=to, sources=sources)
+
+
+# The moves the job lifecycle makes; each is checked against the table above when defined.
+RUN = move(_P.QUEUED, only_from={_P.PENDING, _P.HELD})
+"""The owner asks a pending (or held) job to run."""
+TAKE = move(_P.EXECUTING, only_from={_P.QUEUED})
+"""A worker takes a queued job."""
+ABORT = move(_P.ABORTED)
+"""The owner, the execution duration or destruction stops a job that has not ended."""
+RETRY = move(_P.QUEUED, only_from={_P.EXECUTING})
+"""The worker running the job was lost: it waits for another one."""
+
+
+def finish(to: ExecutionPhase) -> Move:
+    """The worker running a job ends it in ``to`` (COMPLETED, ERROR or ABORTED)."""
+    return move(to, only_from={_P.EXECUTING})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Archive, Dataset, Protocol
 from esap_graphql.domain.records import Capability, TableInfo
+from esap_graphql.resolvers.context import RequestContext
 
 
 def archives(ctx: RequestContext) -> tuple[Archive, ...]:

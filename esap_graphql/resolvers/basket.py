@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.archives import Archive, Dataset
 from esap_graphql.domain.basket import (
     AddOutcome,
@@ -18,6 +17,7 @@ from esap_graphql.domain.basket import (
 )
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.domain.users import User
+from esap_graphql.resolvers.context import RequestContext
 
 
 async def add(
@@ -82,11 +82,7 @@ def archive(ctx: RequestContext, archive_id: str) -> Archive | None:
 
 def export_url(ctx: RequestContext, name: str, fmt: ExportFormat) -> str:
     """The absolute URL a basket is exported at: the public URL if set, else the request's."""
-    base = ctx.process.settings.public_url
-    if not base:
-        url = ctx.request.base_url  # ws:// or wss:// on a websocket: exports are plain HTTP
-        base = str(url.replace(scheme={"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)))
-    return base.rstrip("/") + export_path(name, fmt)
+    return ctx.base_url + export_path(name, fmt)
 
 
 def viewer(ctx: RequestContext) -> tuple[User, bool]:

@@ -6,28 +6,17 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from esap_graphql.context import RequestContext
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.domain.jobs import Job, JobFilter, PhaseEvent, UnknownJob
 from esap_graphql.domain.uws import ExecutionPhase
+from esap_graphql.resolvers.context import RequestContext
 from esap_graphql.services.job_types import JobType
-
-
-def base_url(ctx: RequestContext) -> str:
-    """The gateway's public base URL (for result links), without a trailing slash."""
-    configured = ctx.process.settings.public_url
-    if configured:
-        return configured.rstrip("/")
-    url = str(ctx.request.base_url).rstrip("/")
-    if url.startswith("ws"):  # a subscription's request: links are still HTTP
-        url = "http" + url[2:]
-    return url
 
 
 async def job(ctx: RequestContext, job_id: str) -> Job | None:
     """The caller's job, or None."""
     try:
-        return await ctx.process.jobs.service.get(ctx.user, job_id)
+        return await ctx.process.jobs.get(ctx.user, job_id)
     except UnknownJob:
         return None
 
@@ -40,12 +29,12 @@ async def jobs(
 ) -> list[Job]:
     """The caller's jobs, newest first."""
     where = JobFilter(phases=frozenset(phases or ()), after=after, last=last)
-    return await ctx.process.jobs.service.list(ctx.user, where)
+    return await ctx.process.jobs.list(ctx.user, where)
 
 
 def job_types(ctx: RequestContext) -> list[type[JobType]]:
     """The worker types, by name."""
-    return [ctx.process.jobs.service.types[name] for name in sorted(ctx.process.jobs.service.types)]
+    return [ctx.process.jobs.types[name] for name in sorted(ctx.process.jobs.types)]
 
 
 async def create(
@@ -59,7 +48,7 @@ async def create(
 ) -> Job | UsageError:
     """A new job of the caller, or the usage error that stopped it."""
     try:
-        return await ctx.process.jobs.service.create(
+        return await ctx.process.jobs.create(
             ctx.user,
             type_name,
             parameters,
@@ -74,7 +63,7 @@ async def create(
 async def start(ctx: RequestContext, job_id: str) -> Job | UsageError:
     """Queue a PENDING job."""
     try:
-        return await ctx.process.jobs.service.start(ctx.user, job_id)
+        return await ctx.process.jobs.start(ctx.user, job_id)
     except UsageError as exc:
         return exc
 
@@ -82,7 +71,7 @@ async def start(ctx: RequestContext, job_id: str) -> Job | UsageError:
 async def abort(ctx: RequestContext, job_id: str) -> Job | UsageError:
     """Abort a job."""
     try:
-        return await ctx.process.jobs.service.abort(ctx.user, job_id)
+        return await ctx.process.jobs.abort(ctx.user, job_id)
     except UsageError as exc:
         return exc
 
@@ -90,16 +79,16 @@ async def abort(ctx: RequestContext, job_id: str) -> Job | UsageError:
 async def delete(ctx: RequestContext, job_id: str) -> Job | UsageError:
     """Delete a job and its results."""
     try:
-        return await ctx.process.jobs.service.delete(ctx.user, job_id)
+        return await ctx.process.jobs.delete(ctx.user, job_id)
     except UsageError as exc:
         return exc
 
 
 def watch_job(ctx: RequestContext, job_id: str) -> AsyncIterator[PhaseEvent]:
     """The job's phase now and at every change until it ends."""
-    return ctx.process.jobs.service.watch_job(ctx.user, job_id)
+    return ctx.process.jobs.watch_job(ctx.user, job_id)
 
 
 def watch_mine(ctx: RequestContext) -> AsyncIterator[PhaseEvent]:
     """Every phase change of the caller's jobs."""
-    return ctx.process.jobs.service.watch_owner(ctx.user)
+    return ctx.process.jobs.watch_owner(ctx.user)

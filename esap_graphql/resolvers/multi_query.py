@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from esap_graphql.context import RequestContext
-from esap_graphql.services.dataset_query import QueryOutcome
-from esap_graphql.services.loaders import Loaders
-from esap_graphql.services.multi_query import MultiQueryOutcome
+from esap_graphql.domain.errors import UsageError
+from esap_graphql.domain.outcomes import MultiQueryOutcome, QueryOutcome
+from esap_graphql.domain.query import Page, QueryParams
+from esap_graphql.resolvers.context import RequestContext
+
+#: Validated parameters and page, or why the client's values were refused.
+ParsedQuery = tuple[QueryParams, Page] | UsageError
 
 
 async def multi_query(
-    ctx: RequestContext,
-    dataset_ids: Sequence[str] | None,
-    raw_params: Mapping[str, Any],
-    page: int,
-    page_size: int,
+    ctx: RequestContext, dataset_ids: Sequence[str] | None, query: ParsedQuery
 ) -> MultiQueryOutcome:
     """Every dataset's outcome; raise ``UsageError`` for a refused selection."""
-    return await ctx.process.multi_queries.run(
-        ctx.loaders, dataset_ids, raw_params, page, page_size
-    )
+    service = ctx.process.multi_queries
+    if isinstance(query, UsageError):
+        return service.refused(dataset_ids, query)
+    return await service.run(ctx.loaders, dataset_ids, *query)
 
 
 @dataclass
 class OutcomeStream:
     """Outcomes as they arrive, and the time since the stream started."""
 
+    total: int
     outcomes: AsyncIterator[QueryOutcome]
     started: float = field(default_factory=time.perf_counter)
 
@@ -38,16 +38,18 @@ class OutcomeStream:
         return (time.perf_counter() - self.started) * 1000
 
 
+async def _each(outcomes: tuple[QueryOutcome, ...]) -> AsyncIterator[QueryOutcome]:
+    for outcome in outcomes:
+        yield outcome
+
+
 def multi_query_stream(
-    ctx: RequestContext,
-    dataset_ids: Sequence[str] | None,
-    raw_params: Mapping[str, Any],
-    page: int,
-    page_size: int,
-) -> tuple[int, OutcomeStream]:
-    """How many datasets will answer, and their outcomes as they arrive."""
+    ctx: RequestContext, dataset_ids: Sequence[str] | None, query: ParsedQuery
+) -> OutcomeStream:
+    """How many datasets will answer, and their outcomes as they arrive; raise
+    ``UsageError`` for a refused selection."""
     service = ctx.process.multi_queries
     chosen = service.selection(dataset_ids)
-    # a WebSocket connection outlives one subscription: give each its own loaders
-    loaders = Loaders(ctx.process.queries)
-    return len(chosen), OutcomeStream(service.stream(loaders, chosen, raw_params, page, page_size))
+    if isinstance(query, UsageError):
+        return OutcomeStream(len(chosen), _each(service.refused(chosen, query).results))
+    return OutcomeStream(len(chosen), service.stream(chosen, *query))

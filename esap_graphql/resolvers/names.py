@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from esap_graphql.context import RequestContext
+from esap_graphql.resolvers.context import RequestContext
 from esap_graphql.services.name_resolution import NameLookup
 
 

@@ -8,10 +8,11 @@ from typing import Annotated
 import strawberry
 
 from esap_graphql.domain import archives as domain
+from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import archives as resolve
 from esap_graphql.resolvers import queries as resolve_query
 from esap_graphql.schema.context import Info
-from esap_graphql.schema.results import QueryParamsInput, QueryResult
+from esap_graphql.schema.results import QueryParamsInput, QueryResult, parse_query
 from esap_graphql.schema.tables import Capability, Table
 
 
@@ -132,10 +133,12 @@ class Dataset:
         page: Annotated[int, strawberry.argument(description="Page number, from 1.")] = 1,
         page_size: Annotated[int, strawberry.argument(description="Records per page.")] = 50,
     ) -> QueryResult:
-        outcome = await resolve_query.query_dataset(
-            info.context, self._domain, params.to_raw(), page, page_size
+        query = parse_query(info, params, page, page_size)
+        if isinstance(query, UsageError):
+            return QueryResult.from_outcome(resolve_query.refused(info.context, self.id, query))
+        return QueryResult.from_outcome(
+            await resolve_query.query_dataset(info.context, self._domain, *query)
         )
-        return QueryResult.from_outcome(outcome)
 
 
 @strawberry.type(description="A data archive: descriptive metadata and its datasets.")

@@ -12,13 +12,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from esap_graphql.domain import basket as domain
-from esap_graphql.domain.errors import InvalidParameter as DomainInvalidParameter
-from esap_graphql.domain.errors import UnknownDataset as DomainUnknownDataset
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import basket as resolve
 from esap_graphql.schema.archives import Archive, Dataset
 from esap_graphql.schema.context import Info
-from esap_graphql.schema.errors import Error, InvalidParameter, UnknownDataset
+from esap_graphql.schema.errors import Error, InvalidParameter, UnknownDataset, from_domain, maps
 
 
 @strawberry.enum(description="File formats a basket is exported in.")
@@ -30,49 +28,54 @@ class ExportFormat(Enum):
     JSON = strawberry.enum_value("json", description="A JSON document: {basket, count, items}.")
 
 
+@maps(domain.InvalidBasketName)
 @strawberry.type(description="The basket name is not valid (1-64 characters of A-Z a-z 0-9 _ . -).")
 class InvalidBasketName(Error):
     name: str = strawberry.field(description="The name that was given.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.InvalidBasketName) -> InvalidBasketName:
+        return cls(code=exc.code, message=exc.message, name=exc.name)
 
+
+@maps(domain.TooManyItems)
 @strawberry.type(description="More items or ids in one call than the gateway accepts.")
 class TooManyItems(Error):
     given: int = strawberry.field(description="How many were sent.")
     limit: int = strawberry.field(description="The most one call may carry.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.TooManyItems) -> TooManyItems:
+        return cls(code=exc.code, message=exc.message, given=exc.given, limit=exc.limit)
 
+
+@maps(domain.RecordTooLarge)
 @strawberry.type(description="An item's native record is larger, as JSON, than the gateway keeps.")
 class RecordTooLarge(Error):
     record_id: str = strawberry.field(description="The record id of the offending item.")
     size: int = strawberry.field(description="The record's size as JSON, in bytes.")
     limit: int = strawberry.field(description="The largest size allowed, in bytes.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.RecordTooLarge) -> RecordTooLarge:
+        return cls(
+            code=exc.code,
+            message=exc.message,
+            record_id=exc.record_id,
+            size=exc.size,
+            limit=exc.limit,
+        )
 
+
+@maps(domain.BasketFull)
 @strawberry.type(description="The basket would hold more items than the gateway allows.")
 class BasketFull(Error):
     name: str = strawberry.field(description="The basket's name.")
     limit: int = strawberry.field(description="The most items one basket holds.")
 
-
-def error_from_domain(exc: UsageError) -> Error:
-    """The schema error for a basket usage error."""
-    code, message = exc.code, exc.message
-    match exc:
-        case domain.InvalidBasketName():
-            return InvalidBasketName(code=code, message=message, name=exc.name)
-        case domain.TooManyItems():
-            return TooManyItems(code=code, message=message, given=exc.given, limit=exc.limit)
-        case domain.RecordTooLarge():
-            return RecordTooLarge(
-                code=code, message=message, record_id=exc.record_id, size=exc.size, limit=exc.limit
-            )
-        case domain.BasketFull():
-            return BasketFull(code=code, message=message, name=exc.name, limit=exc.limit)
-        case DomainUnknownDataset():
-            return UnknownDataset(code=code, message=message, dataset_id=exc.dataset_id)
-        case DomainInvalidParameter():
-            return InvalidParameter(code=code, message=message, parameter=exc.parameter)
-    return InvalidParameter(code=code, message=message, parameter="")
+    @classmethod
+    def from_domain(cls, exc: domain.BasketFull) -> BasketFull:
+        return cls(code=exc.code, message=exc.message, name=exc.name, limit=exc.limit)
 
 
 @strawberry.input(
@@ -328,7 +331,7 @@ class BasketMutation:
     ) -> AddToBasketResult:
         outcome = await resolve.add(info.context, [i.to_domain() for i in items], basket)
         if isinstance(outcome, UsageError):
-            return error_from_domain(outcome)  # type: ignore[return-value]
+            return from_domain(outcome)  # type: ignore[no-any-return]
         return BasketItemsAdded(
             added=outcome.added,
             items=list(outcome.items),  # type: ignore[arg-type]
@@ -345,7 +348,7 @@ class BasketMutation:
     ) -> RemoveFromBasketResult:
         outcome = await resolve.remove(info.context, [str(i) for i in ids])
         if isinstance(outcome, UsageError):
-            return error_from_domain(outcome)  # type: ignore[return-value]
+            return from_domain(outcome)  # type: ignore[no-any-return]
         return BasketItemsRemoved(removed=len(outcome), ids=[strawberry.ID(i) for i in outcome])
 
     @strawberry.mutation(
@@ -356,7 +359,7 @@ class BasketMutation:
     ) -> ClearBasketResult:
         outcome = await resolve.clear(info.context, basket)
         if isinstance(outcome, UsageError):
-            return error_from_domain(outcome)  # type: ignore[return-value]
+            return from_domain(outcome)  # type: ignore[no-any-return]
         name, removed = outcome
         return BasketCleared(removed=removed, basket=Basket(name=name))
 
@@ -368,8 +371,5 @@ class BasketMutation:
     ) -> DeleteBasketResult:
         outcome = await resolve.delete(info.context, basket)
         if isinstance(outcome, UsageError):
-            return error_from_domain(outcome)  # type: ignore[return-value]
+            return from_domain(outcome)  # type: ignore[no-any-return]
         return BasketDeleted(name=basket, existed=outcome)
-
-
-BASKET_ERROR_TYPES: tuple[type, ...] = (InvalidBasketName, TooManyItems, RecordTooLarge, BasketFull)

@@ -6,6 +6,6 @@ from typing import TypeAlias
 
 import strawberry
 
-from esap_graphql.context import RequestContext
+from esap_graphql.resolvers.context import RequestContext
 
 Info: TypeAlias = strawberry.Info[RequestContext, None]

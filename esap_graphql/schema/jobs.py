@@ -15,7 +15,7 @@ from esap_graphql.domain import uws
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import jobs as resolve
 from esap_graphql.schema.context import Info
-from esap_graphql.schema.errors import Error
+from esap_graphql.schema.errors import Error, from_domain, maps
 
 
 @strawberry.enum(description="The execution phase of a job (IVOA UWS 1.1).")
@@ -153,47 +153,72 @@ class PhaseChange:
         )
 
 
+@maps(domain.UnknownJob)
 @strawberry.type(description="No job with this id belongs to the caller.")
 class UnknownJob(Error):
     job_id: str = strawberry.field(description="The id that was asked for.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.UnknownJob) -> UnknownJob:
+        return cls(code=exc.code, message=exc.message, job_id=exc.job_id)
 
+
+@maps(domain.UnknownJobType)
 @strawberry.type(description="No worker type has this name.")
 class UnknownJobType(Error):
     type: str = strawberry.field(description="The type that was asked for.")
     known: list[str] = strawberry.field(description="The worker types there are.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.UnknownJobType) -> UnknownJobType:
+        return cls(code=exc.code, message=exc.message, type=exc.type_name, known=list(exc.known))
 
+
+@maps(domain.InvalidJobParameters)
 @strawberry.type(description="The parameters do not fit the worker type.")
 class InvalidJobParameters(Error):
     type: str = strawberry.field(description="The worker type.")
     problems: list[str] = strawberry.field(description="Each problem: 'parameter: reason'.")
 
+    @classmethod
+    def from_domain(cls, exc: domain.InvalidJobParameters) -> InvalidJobParameters:
+        return cls(
+            code=exc.code, message=exc.message, type=exc.type_name, problems=list(exc.problems)
+        )
 
+
+@maps(uws.IllegalPhaseTransition)
 @strawberry.type(description="UWS does not allow the job to move from its phase to the one asked.")
 class IllegalPhaseTransition(Error):
     job_id: str = strawberry.field(description="The job.")
     current: ExecutionPhase = strawberry.field(description="Its phase.")
     requested: ExecutionPhase = strawberry.field(description="The phase asked for.")
 
+    @classmethod
+    def from_domain(cls, exc: uws.IllegalPhaseTransition) -> IllegalPhaseTransition:
+        return cls(
+            code=exc.code,
+            message=exc.message,
+            job_id=exc.job_id,
+            current=ExecutionPhase.from_domain(exc.current),
+            requested=ExecutionPhase.from_domain(exc.requested),
+        )
 
+
+@maps(domain.TooManyJobs)
 @strawberry.type(description="The caller has as many unfinished jobs as allowed.")
 class TooManyJobs(Error):
     limit: int = strawberry.field(description="The most unfinished jobs a user may have.")
+
+    @classmethod
+    def from_domain(cls, exc: domain.TooManyJobs) -> TooManyJobs:
+        return cls(code=exc.code, message=exc.message, limit=exc.limit)
 
 
 @strawberry.type(description="A job was deleted, with its results.")
 class DeletedJob:
     id: strawberry.ID = strawberry.field(description="The deleted job's id.")
 
-
-JOB_ERROR_TYPES: tuple[type, ...] = (
-    UnknownJob,
-    UnknownJobType,
-    InvalidJobParameters,
-    IllegalPhaseTransition,
-    TooManyJobs,
-)
 
 CreateJobPayload = Annotated[
     Job | UnknownJobType | InvalidJobParameters | TooManyJobs,
@@ -209,37 +234,10 @@ DeleteJobPayload = Annotated[
 ]
 
 
-def error_from_domain(exc: UsageError) -> Any:
-    """The schema error for a job usage error."""
-    code, message = exc.code, exc.message
-    match exc:
-        case domain.UnknownJob():
-            return UnknownJob(code=code, message=message, job_id=exc.job_id)
-        case domain.UnknownJobType():
-            return UnknownJobType(
-                code=code, message=message, type=exc.type_name, known=list(exc.known)
-            )
-        case domain.InvalidJobParameters():
-            return InvalidJobParameters(
-                code=code, message=message, type=exc.type_name, problems=list(exc.problems)
-            )
-        case uws.IllegalPhaseTransition():
-            return IllegalPhaseTransition(
-                code=code,
-                message=message,
-                job_id=exc.job_id,
-                current=ExecutionPhase.from_domain(exc.current),
-                requested=ExecutionPhase.from_domain(exc.requested),
-            )
-        case domain.TooManyJobs():
-            return TooManyJobs(code=code, message=message, limit=exc.limit)
-    raise exc
-
-
 def _job_or_error(info: Info, outcome: domain.Job | UsageError) -> Any:
     if isinstance(outcome, UsageError):
-        return error_from_domain(outcome)
-    return Job.from_domain(outcome, resolve.base_url(info.context))
+        return from_domain(outcome)
+    return Job.from_domain(outcome, info.context.base_url)
 
 
 JobId = Annotated[strawberry.ID, strawberry.argument(description="Job id.")]
@@ -250,7 +248,7 @@ class JobQuery:
     @strawberry.field(description="One of the caller's jobs; null when there is none.")
     async def job(self, info: Info, id: JobId) -> Job | None:
         found = await resolve.job(info.context, id)
-        return Job.from_domain(found, resolve.base_url(info.context)) if found else None
+        return Job.from_domain(found, info.context.base_url) if found else None
 
     @strawberry.field(description="The caller's jobs, newest first.")
     async def jobs(
@@ -270,7 +268,7 @@ class JobQuery:
     ) -> list[Job]:
         wanted = [p.to_domain() for p in phases] if phases else None
         found = await resolve.jobs(info.context, wanted, after, last)
-        base = resolve.base_url(info.context)
+        base = info.context.base_url
         return [Job.from_domain(j, base) for j in found]
 
     @strawberry.field(description="The worker types jobs can be created with.")
@@ -329,7 +327,7 @@ class JobMutation:
     async def delete_job(self, info: Info, id: JobId) -> DeleteJobPayload:
         outcome = await resolve.delete(info.context, id)
         if isinstance(outcome, UsageError):
-            return cast(DeleteJobPayload, error_from_domain(outcome))
+            return cast(DeleteJobPayload, from_domain(outcome))
         return DeletedJob(id=strawberry.ID(outcome.id))
 
 

@@ -12,7 +12,7 @@ from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import multi_query as resolve
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
-from esap_graphql.schema.results import QueryParamsInput, QueryResult
+from esap_graphql.schema.results import QueryParamsInput, QueryResult, parse_query
 
 _DATASETS = strawberry.argument(
     description="Dataset ids to query; default: every dataset marked multi_query."
@@ -80,7 +80,7 @@ class MultiQueryQuery:
     ) -> MultiQueryResult:
         try:
             outcome = await resolve.multi_query(
-                info.context, datasets, params.to_raw(), page, page_size
+                info.context, datasets, parse_query(info, params, page, page_size)
             )
         except UsageError as exc:
             return MultiQueryResult(results=[], elapsed_ms=0.0, error=from_domain(exc))
@@ -106,8 +106,8 @@ class MultiQuerySubscription:
         page_size: Annotated[int, _PAGE_SIZE] = 20,
     ) -> AsyncGenerator[MultiQueryEvent, None]:
         try:
-            total, stream = resolve.multi_query_stream(
-                info.context, datasets, params.to_raw(), page, page_size
+            stream = resolve.multi_query_stream(
+                info.context, datasets, parse_query(info, params, page, page_size)
             )
         except UsageError as exc:
             yield MultiQueryEvent(
@@ -119,6 +119,7 @@ class MultiQuerySubscription:
                 error=from_domain(exc),
             )
             return
+        total = stream.total
         completed = succeeded = records = 0
         async for outcome in stream.outcomes:
             completed += 1

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from esap_graphql.domain.query import validate_page
+from esap_graphql.domain.errors import UsageError
+from esap_graphql.domain.outcomes import QueryOutcome
+from esap_graphql.domain.query import PARAMETER_NAMES, QueryParams
 from esap_graphql.domain.records import Record, fields_dict, native_rows
+from esap_graphql.resolvers import queries as resolve
+from esap_graphql.resolvers.multi_query import ParsedQuery
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
-from esap_graphql.services.dataset_query import QueryOutcome
 
 if TYPE_CHECKING:
     from esap_graphql.schema.archives import Dataset
@@ -43,17 +46,17 @@ class QueryParamsInput:
         default=None, description="ObsCore data product type (image, cube, spectrum...)."
     )
 
-    def to_raw(self) -> dict[str, Any]:
-        """The values as given, for validation by the service."""
-        return {
-            "target": self.target,
-            "ra": self.ra,
-            "dec": self.dec,
-            "radius": self.radius,
-            "collection": self.collection,
-            "calibration_level": self.calibration_level,
-            "dataproduct_type": self.dataproduct_type,
-        }
+    def to_domain(self) -> QueryParams:
+        """The validated parameters; raise ``InvalidParameter``."""
+        return QueryParams(**{name: getattr(self, name) for name in PARAMETER_NAMES}).validated()
+
+
+def parse_query(info: Info, params: QueryParamsInput, page: int, page_size: int) -> ParsedQuery:
+    """The client's parameters and page, validated once at the edge, or why not."""
+    try:
+        return params.to_domain(), resolve.page(info.context, page, page_size)
+    except UsageError as exc:
+        return exc
 
 
 # Rows are domain Record objects served as they are: strawberry reads plain
@@ -156,15 +159,7 @@ class QueryResult:
         return self._page_rows(info, page, page_size)  # type: ignore[return-value]
 
     def _page_rows(self, info: Info, page: int | None, page_size: int | None) -> tuple[Record, ...]:
-        if page is None and page_size is None:
-            return self._outcome.rows
-        other = validate_page(
-            page if page is not None else 1,
-            page_size if page_size is not None else self._outcome.page.size,
-            max_size=info.context.process.settings.max_page_size,
-        )
-        result = self._outcome.result
-        return result.records[other.slice()] if result is not None else ()
+        return resolve.other_page(info.context, self._outcome, page, page_size)
 
     @strawberry.field(
         description="The page as a table: {columns: [...], rows: [[...]]} with every native "

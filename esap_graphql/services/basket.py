@@ -23,7 +23,7 @@ from esap_graphql.domain.basket import (
 )
 from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
 from esap_graphql.domain.users import User
-from esap_graphql.services.basket_export import as_table, render
+from esap_graphql.formats.basket_files import as_table, render
 from esap_graphql.storage.basket_store import BasketStore
 
 
@@ -55,12 +55,13 @@ class BasketService:
             for axis, value, low, high in (("ra", item.ra, 0, 360), ("dec", item.dec, -90, 90)):
                 if value is not None and not low <= value <= high:
                     raise InvalidParameter(f"items[{index}].{axis}", f"must be in [{low}, {high}]")
-            if not isinstance(item.record, dict):
-                raise InvalidParameter(f"items[{index}].record", "must be a JSON object")
-            size = _json_size(item.record)
+            encoded = _encoded_record(index, item.record)
+            size = len(encoded.encode())
             if size > self.limits.max_record_bytes:
                 raise RecordTooLarge(item.record_id, size, self.limits.max_record_bytes)
-            checked.setdefault(item.key, replace(item, archive_id=dataset.archive_id))
+            checked.setdefault(
+                item.key, replace(item, archive_id=dataset.archive_id, record_json=encoded)
+            )
         if not checked:
             return AddOutcome(basket=name, items=(), added=0)
         return await self._store.add(
@@ -113,5 +114,14 @@ class BasketService:
         return await asyncio.to_thread(render, found, fmt)
 
 
-def _json_size(record: object) -> int:
-    return len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
+def _encoded_record(index: int, record: object) -> str:
+    """The record as it is stored (and measured): compact JSON of an object, with no NaN or
+    infinity (which JSON cannot hold and would be read back as invalid JSON)."""
+    if not isinstance(record, dict):
+        raise InvalidParameter(f"items[{index}].record", "must be a JSON object")
+    try:
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise InvalidParameter(
+            f"items[{index}].record", "must not hold NaN or infinite numbers"
+        ) from None

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from esap_graphql.connectors.base import Connector
 from esap_graphql.domain.archives import Catalogue, Dataset, Protocol
@@ -17,14 +17,9 @@ from esap_graphql.domain.errors import (
     EsapError,
     UnknownDataset,
 )
-from esap_graphql.domain.query import Page, QueryParams, validate, validate_page
-from esap_graphql.domain.records import (
-    Capability,
-    Record,
-    ResultSet,
-    ResultStatus,
-    TableInfo,
-)
+from esap_graphql.domain.outcomes import QueryOutcome
+from esap_graphql.domain.query import Page, QueryParams, validate_page
+from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 from esap_graphql.services.result_cache import ResultCache
 from esap_graphql.services.target_positions import TargetPositions
 
@@ -41,46 +36,6 @@ class QueryLimits:
     max_page_size: int
     per_service_concurrency: int
     global_concurrency: int
-
-
-@dataclass(frozen=True, slots=True)
-class QueryOutcome:
-    """One dataset's answer to one query: records or an error, never both.
-
-    ``dataset`` is None only when the id asked for is not configured.
-    """
-
-    dataset_id: str
-    dataset: Dataset | None
-    page: Page
-    result: ResultSet | None
-    error: EsapError | None
-    elapsed_ms: float
-    from_cache: bool = False
-    native_query: str | None = None
-
-    @property
-    def status(self) -> ResultStatus:
-        """ok, overflow, timeout or error."""
-        if isinstance(self.error, ArchiveTimeout):
-            return ResultStatus.TIMEOUT
-        if self.error is not None:
-            return ResultStatus.ERROR
-        if self.result is not None and self.result.overflow:
-            return ResultStatus.OVERFLOW
-        return ResultStatus.OK
-
-    @property
-    def total_count(self) -> int | None:
-        """Records matched (at most the record limit); None on error."""
-        return len(self.result.records) if self.result is not None else None
-
-    @property
-    def rows(self) -> tuple[Record, ...]:
-        """The records of the requested page."""
-        if self.result is None:
-            return ()
-        return self.result.records[self.page.slice()]
 
 
 class DatasetQueryService:
@@ -184,25 +139,13 @@ class DatasetQueryService:
             native_query=result.native_query,
         )
 
-    def prepare(
-        self, dataset: Dataset, raw_params: Mapping[str, Any], page: int, page_size: int
-    ) -> tuple[QueryParams, Page]:
-        """Validated parameters and page; raise ``InvalidParameter``."""
-        return (
-            validate(**raw_params),
-            validate_page(page, page_size, max_size=self._limits.max_page_size),
-        )
+    def page(self, number: int, size: int) -> Page:
+        """A validated page request; raise ``InvalidParameter``."""
+        return validate_page(number, size, max_size=self._limits.max_page_size)
 
-    def failed(self, dataset_id: str, error: EsapError, page: Page | None = None) -> QueryOutcome:
+    def refused(self, dataset_id: str, error: EsapError, page: Page | None = None) -> QueryOutcome:
         """The outcome of a query refused before it reached the archive."""
-        return QueryOutcome(
-            dataset_id=dataset_id,
-            dataset=self._catalogue.dataset(dataset_id),
-            page=page or Page(),
-            result=None,
-            error=error,
-            elapsed_ms=0.0,
-        )
+        return QueryOutcome.refused(dataset_id, self._catalogue.dataset(dataset_id), error, page)
 
     async def _bounded(
         self, dataset: Dataset, call: Callable[[Connector, float], Awaitable[T]]

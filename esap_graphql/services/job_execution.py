@@ -27,8 +27,15 @@ from esap_graphql.domain.jobs import (
     classify,
     utc_now,
 )
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.domain.uws import (
+    ABORT,
+    RETRY,
+    TAKE,
+    ExecutionPhase,
+    IllegalPhaseTransition,
+    finish,
+)
+from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.services.job_types import JobContext, JobType
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
@@ -75,9 +82,7 @@ class JobExecutor:
     async def _finish(self, job_id: str, to: ExecutionPhase, **changes: Any) -> None:
         for delay in (0.5, 1.0, 2.0, None):
             try:
-                job = await self._store.transition(
-                    job_id, to, only_from={_P.EXECUTING}, end_time=utc_now(), **changes
-                )
+                job = await self._store.apply(job_id, finish(to), end_time=utc_now(), **changes)
                 break
             except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
                 logger.info("job %s: ended after leaving EXECUTING; %s not kept", job_id, to.value)
@@ -95,10 +100,9 @@ class JobExecutor:
     async def execute(self, job_id: str, attempt: int) -> None:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
         try:
-            job = await self._store.transition(
+            job = await self._store.apply(
                 job_id,
-                _P.EXECUTING,
-                only_from={_P.QUEUED},
+                TAKE,
                 expect_attempts=attempt - 1,
                 attempts=attempt,
                 start_time=utc_now(),
@@ -221,10 +225,9 @@ class JobMaintenance:
         """A job still EXECUTING well past its duration (its worker could not record the
         end): abort it, saying so."""
         with contextlib.suppress(IllegalPhaseTransition):
-            moved = await self._store.transition(
+            moved = await self._store.apply(
                 job.id,
-                _P.ABORTED,
-                only_from={_P.EXECUTING},
+                finish(_P.ABORTED),
                 end_time=utc_now(),
                 error=classify(ExecutionDurationExceeded(job.execution_duration)),
             )
@@ -236,10 +239,9 @@ class JobMaintenance:
         try:
             if job.attempts < self._max_attempts:
                 logger.warning("job %s: worker %s lost; retrying", job.id, job.worker)
-                moved = await self._store.transition(
+                moved = await self._store.apply(
                     job.id,
-                    _P.QUEUED,
-                    only_from={_P.EXECUTING},
+                    RETRY,
                     expect_attempts=job.attempts,
                     worker=None,
                 )
@@ -247,10 +249,9 @@ class JobMaintenance:
                 await self._requeue(moved, moved.attempts + 1)
             else:
                 logger.warning("job %s: worker %s lost; giving up", job.id, job.worker)
-                moved = await self._store.transition(
+                moved = await self._store.apply(
                     job.id,
-                    _P.ERROR,
-                    only_from={_P.EXECUTING},
+                    finish(_P.ERROR),
                     expect_attempts=job.attempts,
                     end_time=utc_now(),
                     error=classify(WorkerLost(job.worker, job.attempts)),
@@ -270,7 +271,7 @@ async def destroy_job(
     """Abort if active, delete results and record, announce the deletion."""
     if not job.phase.is_final:
         with contextlib.suppress(IllegalPhaseTransition):
-            job = await store.transition(job.id, _P.ABORTED, end_time=utc_now())
+            job = await store.apply(job.id, ABORT, end_time=utc_now())
             await abort(job)
     await results.delete(job.id)
     if await store.delete(job.id):

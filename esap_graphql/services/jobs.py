@@ -27,10 +27,10 @@ from esap_graphql.domain.jobs import (
     utc_now,
 )
 from esap_graphql.domain.users import User
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
-from esap_graphql.services.event_bus import EventBus
+from esap_graphql.domain.uws import ABORT, RUN, ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.messaging.event_bus import EventBus
+from esap_graphql.messaging.job_queue import JobQueue
 from esap_graphql.services.job_execution import destroy_job, event_of
-from esap_graphql.services.job_queue import JobQueue
 from esap_graphql.services.job_types import JobType
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
@@ -137,7 +137,7 @@ class JobService:
     async def start(self, user: User, job_id: str) -> Job:
         """PENDING (or HELD) -> QUEUED, and hand the job to a worker."""
         job = await self.get(user, job_id)
-        job = await self._store.transition(job.id, _P.QUEUED, only_from={_P.PENDING, _P.HELD})
+        job = await self._store.apply(job.id, RUN)
         await self._bus.publish(event_of(job))
         await self._queue.enqueue(job, job.attempts + 1)
         return job
@@ -145,7 +145,7 @@ class JobService:
     async def abort(self, user: User, job_id: str) -> Job:
         """Stop the job: ABORTED, and its worker (and any remote job) told to stop."""
         job = await self.get(user, job_id)
-        job = await self._store.transition(job.id, _P.ABORTED, end_time=utc_now())
+        job = await self._store.apply(job.id, ABORT, end_time=utc_now())
         await self._bus.publish(event_of(job))
         await self._queue.abort(job)
         return job

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
 from aiodataloader import DataLoader
 
 from esap_graphql.domain.archives import Dataset
-from esap_graphql.domain.errors import UsageError
+from esap_graphql.domain.outcomes import QueryOutcome
 from esap_graphql.domain.query import Page, QueryParams
-from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcome
+from esap_graphql.services.dataset_query import DatasetQueryService
 
 QueryKey = tuple[str, tuple[object, ...], int, int]
 
@@ -25,7 +24,8 @@ class _Running:
 
 
 class Loaders:
-    """The loaders of one GraphQL request: a new set per request, so nothing leaks."""
+    """The loaders of one GraphQL request (or one subscription): a new set each, so nothing
+    leaks between requests."""
 
     def __init__(self, queries: DatasetQueryService) -> None:
         self._queries = queries
@@ -43,15 +43,9 @@ class Loaders:
             for ds, params, page in work
         ]
 
-    async def query(
-        self, dataset: Dataset, raw_params: Mapping[str, Any], page: int, page_size: int
-    ) -> QueryOutcome:
-        """The outcome of one dataset query; invalid input gives an outcome with its error."""
-        try:
-            params, checked_page = self._queries.prepare(dataset, raw_params, page, page_size)
-        except UsageError as exc:
-            return self._queries.failed(dataset.id, exc)
-        key: QueryKey = (dataset.id, params.cache_key(), checked_page.number, checked_page.size)
-        self._pending.setdefault(key, (dataset, params, checked_page))
+    async def query(self, dataset: Dataset, params: QueryParams, page: Page) -> QueryOutcome:
+        """The outcome of one dataset query (validated parameters and page)."""
+        key: QueryKey = (dataset.id, params.cache_key(), page.number, page.size)
+        self._pending.setdefault(key, (dataset, params, page))
         running: _Running = await self._query_loader.load(key)
         return await running.task

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
 
 from esap_graphql.domain.archives import Catalogue, Dataset
-from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
-from esap_graphql.services.dataset_query import DatasetQueryService, QueryOutcome
+from esap_graphql.domain.errors import InvalidParameter, UnknownDataset, UsageError
+from esap_graphql.domain.outcomes import MultiQueryOutcome, QueryOutcome
+from esap_graphql.domain.query import Page, QueryParams
+from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.loaders import Loaders
-
-
-@dataclass(frozen=True, slots=True)
-class MultiQueryOutcome:
-    """Every dataset's outcome, in the order the datasets were asked for."""
-
-    results: tuple[QueryOutcome, ...]
-    elapsed_ms: float
 
 
 class MultiQueryService:
@@ -49,50 +41,42 @@ class MultiQueryService:
         return chosen
 
     async def _one(
-        self,
-        loaders: Loaders,
-        dataset_id: str,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        self, loaders: Loaders, dataset_id: str, params: QueryParams, page: Page
     ) -> QueryOutcome:
         dataset: Dataset | None = self._catalogue.dataset(dataset_id)
         if dataset is None:
-            return self._queries.failed(dataset_id, UnknownDataset(dataset_id))
-        return await loaders.query(dataset, raw_params, page, page_size)
+            return self._queries.refused(dataset_id, UnknownDataset(dataset_id))
+        return await loaders.query(dataset, params, page)
 
     async def run(
-        self,
-        loaders: Loaders,
-        dataset_ids: Sequence[str] | None,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        self, loaders: Loaders, dataset_ids: Sequence[str] | None, params: QueryParams, page: Page
     ) -> MultiQueryOutcome:
         """All outcomes at once, after the slowest dataset has answered or timed out."""
         started = time.perf_counter()
         chosen = self.selection(dataset_ids)
-        results = await asyncio.gather(
-            *(self._one(loaders, ds, raw_params, page, page_size) for ds in chosen)
-        )
+        results = await asyncio.gather(*(self._one(loaders, ds, params, page) for ds in chosen))
         return MultiQueryOutcome(
             results=tuple(results), elapsed_ms=(time.perf_counter() - started) * 1000
         )
 
+    def refused(self, dataset_ids: Sequence[str] | None, error: UsageError) -> MultiQueryOutcome:
+        """Every dataset's outcome when the query itself was refused (invalid parameters)."""
+        return MultiQueryOutcome(
+            results=tuple(self._queries.refused(ds, error) for ds in self.selection(dataset_ids)),
+            elapsed_ms=0.0,
+        )
+
     async def stream(
-        self,
-        loaders: Loaders,
-        dataset_ids: Sequence[str] | None,
-        raw_params: Mapping[str, Any],
-        page: int,
-        page_size: int,
+        self, dataset_ids: Sequence[str] | None, params: QueryParams, page: Page
     ) -> AsyncIterator[QueryOutcome]:
-        """Each dataset's outcome as soon as it is in, fastest first."""
+        """Each dataset's outcome as soon as it is in, fastest first.
+
+        A stream is a request of its own (a WebSocket connection outlives one subscription),
+        so it gets loaders of its own.
+        """
         chosen = self.selection(dataset_ids)
-        tasks = [
-            asyncio.create_task(self._one(loaders, ds, raw_params, page, page_size))
-            for ds in chosen
-        ]
+        loaders = Loaders(self._queries)
+        tasks = [asyncio.create_task(self._one(loaders, ds, params, page)) for ds in chosen]
         try:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done

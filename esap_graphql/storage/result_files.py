@@ -7,9 +7,12 @@ for several).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from esap_graphql.domain.jobs import JobResult
 
@@ -53,3 +56,30 @@ class ResultFiles:
     async def delete(self, job_id: str) -> None:
         """Remove every result of the job."""
         await asyncio.to_thread(shutil.rmtree, self.directory(job_id), True)
+
+    @contextlib.asynccontextmanager
+    async def writer(
+        self, job_id: str, name: str
+    ) -> AsyncIterator[Callable[[bytes], Awaitable[None]]]:
+        """A function that appends to a result as it streams in; the file appears (atomically)
+        when the block ends without an error, and nothing is left behind when it fails."""
+        path = self.path(job_id, name)
+        partial = path.with_name(path.name + ".part")
+
+        def open_partial() -> BinaryIO:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return partial.open("wb")
+
+        file = await asyncio.to_thread(open_partial)
+
+        async def write(chunk: bytes) -> None:
+            await asyncio.to_thread(file.write, chunk)
+
+        try:
+            yield write
+        except BaseException:
+            await asyncio.to_thread(file.close)
+            await asyncio.to_thread(partial.unlink, True)
+            raise
+        await asyncio.to_thread(file.close)
+        await asyncio.to_thread(partial.replace, path)

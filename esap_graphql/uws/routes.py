@@ -26,9 +26,10 @@ from esap_graphql.domain.errors import UsageError
 from esap_graphql.domain.jobs import Job, JobFilter, PhaseEvent, UnknownJob
 from esap_graphql.domain.users import User
 from esap_graphql.domain.uws import ExecutionPhase
-from esap_graphql.http_auth import authenticate
+from esap_graphql.resolvers.context import public_base_url
 from esap_graphql.services.jobs import JobService
 from esap_graphql.uws import xml
+from esap_graphql.web.authentication import require_user
 
 XML = "text/xml; charset=utf-8"
 #: The longest blocking WAIT honoured, in seconds (UWS lets the server cap it).
@@ -45,12 +46,11 @@ def _process(request: Request) -> ProcessContext:
 
 
 def _service(request: Request) -> JobService:
-    return _process(request).jobs.service
+    return _process(request).jobs
 
 
 def _base(request: Request) -> str:
-    configured = _process(request).settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+    return public_base_url(request, _process(request).settings.public_url)
 
 
 def _jobs_url(request: Request) -> str:
@@ -70,7 +70,7 @@ class _Refused(Exception):
 
 
 async def _user(request: Request) -> User:
-    outcome = await authenticate(_process(request).auth, request.headers)
+    outcome = require_user(request)
     if isinstance(outcome, Response):
         raise _Refused(outcome)
     return outcome

@@ -27,7 +27,7 @@ from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 
 from esap_graphql.config import Settings
-from esap_graphql.services.arq_queue import (
+from esap_graphql.messaging.arq_queue import (
     RUN_JOB,
     json_deserialize,
     json_serialize,

@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 from tests.support import DACHS_CATALOGUE
 
@@ -37,7 +37,7 @@ def auth_settings(tmp_path: Path, issuer: Issuer) -> Settings:
 @pytest.fixture
 async def auth_client(auth_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the gateway with sign-in on, over ASGI with the lifespan running."""
-    ctx = await ProcessContext.create(auth_settings)
+    ctx = await gateway_context(auth_settings)
     app = create_app(auth_settings, process=ctx)
     try:
         async with (

@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.oidc_issuer import AUDIENCE, Issuer
 from tests.servers import free_port
 from tests.support import DACHS_CATALOGUE, graphql_data
@@ -42,7 +42,7 @@ async def test_export_url_uses_the_public_url_when_set(tmp_path: Path) -> None:
     settings = Settings(
         config=DACHS_CATALOGUE, data_dir=tmp_path, public_url="https://esap.example.org/api/"
     )
-    ctx = await ProcessContext.create(settings)
+    ctx = await gateway_context(settings)
     app = create_app(settings, process=ctx)
     try:
         async with (
@@ -143,7 +143,7 @@ async def test_an_unreachable_issuer_is_503_not_401(tmp_path: Path, issuer: Issu
         oidc_jwks_url=f"http://127.0.0.1:{free_port()}/jwks.json",
         oidc_timeout=2,
     )
-    ctx = await ProcessContext.create(settings)
+    ctx = await gateway_context(settings)
     app = create_app(settings, process=ctx)
     try:
         async with (

@@ -9,14 +9,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from esap_graphql.services.auth import (
-    IdentityProviderUnavailable,
-    InvalidToken,
-    LocalAuthenticator,
-    MissingToken,
-    OidcAuthenticator,
-    bearer_token,
-)
+from esap_graphql.domain.users import IdentityProviderUnavailable, InvalidToken, MissingToken
+from esap_graphql.identity.authenticators import LocalAuthenticator, bearer_token
+from esap_graphql.identity.oidc import OidcAuthenticator
 from tests.oidc_issuer import AUDIENCE, Issuer, new_key
 from tests.servers import free_port
 

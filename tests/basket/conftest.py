@@ -17,6 +17,7 @@ from esap_graphql.app import create_app
 from esap_graphql.config import Settings, parse_catalogue
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.archives import Catalogue
+from esap_graphql.factory import gateway_context
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -127,7 +128,7 @@ class Gateway:
 @pytest.fixture
 async def gateway(auth_settings: Settings, issuer: Issuer) -> AsyncIterator[Gateway]:
     """The gateway with sign-in on, running its lifespan, reached over ASGI."""
-    ctx = await ProcessContext.create(auth_settings, catalogue=catalogue())
+    ctx = await gateway_context(auth_settings, catalogue=catalogue())
     app = create_app(auth_settings, process=ctx)
     try:
         async with (

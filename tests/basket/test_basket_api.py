@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.basket.conftest import Gateway, catalogue
 from tests.support import graphql, graphql_data
 
@@ -293,7 +293,7 @@ async def test_items_of_a_dataset_that_left_the_configuration_still_read_back(
 ) -> None:
     await add(gateway, "alice", [item("keep"), item("orphan", dataset="lotss-dr2")])
     # The same database, served by a gateway whose catalogue no longer has lotss-dr2.
-    later = await ProcessContext.create(auth_settings, catalogue=catalogue(without="lotss-dr2"))
+    later = await gateway_context(auth_settings, catalogue=catalogue(without="lotss-dr2"))
     app = create_app(auth_settings, process=later)
     try:
         async with (

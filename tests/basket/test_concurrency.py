@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.basket.conftest import Gateway, catalogue
 from tests.support import graphql_data
 
@@ -111,7 +111,7 @@ async def test_two_gateway_processes_on_one_database_lose_nothing(
 ) -> None:
     # A second process context has its own connection pool (and its own SQLite write lock),
     # so the two only meet in the database: as two gateway processes would.
-    other = await ProcessContext.create(auth_settings, catalogue=catalogue())
+    other = await gateway_context(auth_settings, catalogue=catalogue())
     app = create_app(auth_settings, process=other)
     try:
         async with (

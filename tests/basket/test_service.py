@@ -16,7 +16,7 @@ from esap_graphql.domain.basket import (
 from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
 from esap_graphql.domain.users import LOCAL_USER, User
 from esap_graphql.services.basket import BasketService
-from esap_graphql.storage.basket_store import InMemoryBasketStore
+from esap_graphql.storage.memory_basket_store import InMemoryBasketStore
 from tests.basket.conftest import catalogue
 
 ALICE = User(id="issuer|alice")
@@ -94,3 +94,25 @@ async def test_export_marks_items_of_datasets_no_longer_configured() -> None:
     lines = body.decode().splitlines()
     assert lines[1].split(",")[3] == "True"
     assert lines[2].split(",")[3] == "False"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+async def test_records_holding_nan_or_infinity_are_refused(bad: float) -> None:
+    baskets = service()
+    with pytest.raises(InvalidParameter) as refused:
+        await baskets.add(ALICE, [item("ok"), item("bad", record={"v": [1, {"x": bad}]})])
+    assert refused.value.parameter == "items[1].record"
+    assert "NaN or infinite" in refused.value.message
+    assert (await baskets.basket(ALICE)).count == 0  # nothing of the call was kept
+
+
+async def test_a_record_is_stored_as_exactly_the_bytes_measured() -> None:
+    # 20 characters of "é" are 40 UTF-8 bytes; as ASCII-escaped JSON they would be 120
+    record = {"k": "é" * 20}
+    measured = len('{"k":""}') + 40
+    baskets = service(max_record_bytes=measured)
+    added = await baskets.add(ALICE, [item("r", record=record)])
+    assert added.added == 1
+    assert (await baskets.basket(ALICE)).items[0].record == record
+    with pytest.raises(RecordTooLarge):
+        await service(max_record_bytes=measured - 1).add(ALICE, [item("r", record=record)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from esap_graphql.domain.basket import BasketFull, NewBasketItem
-from esap_graphql.storage.basket_store import BasketStore, InMemoryBasketStore, SqlBasketStore
+from esap_graphql.storage.basket_store import BasketStore
 from esap_graphql.storage.database import create_engine, migrate
+from esap_graphql.storage.memory_basket_store import InMemoryBasketStore
+from esap_graphql.storage.sql_basket_store import SqlBasketStore
 from tests.basket.conftest import temporary_database
 
 
@@ -30,6 +33,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def new(record_id: str, dataset: str = "ds", **extra: object) -> NewBasketItem:
+    """An item as the service hands it to the store (its record encoded)."""
+    if "record" in extra:
+        extra["record_json"] = json.dumps(extra["record"], separators=(",", ":"))
     return NewBasketItem(dataset_id=dataset, record_id=record_id, archive_id="arc", **extra)  # type: ignore[arg-type]
 
 

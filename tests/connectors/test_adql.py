@@ -21,7 +21,7 @@ from esap_graphql.connectors import adql
 from esap_graphql.connectors.tap import build_adql
 from esap_graphql.domain.archives import Dataset, Protocol
 from esap_graphql.domain.errors import InvalidParameter, UnsupportedParameter
-from esap_graphql.domain.query import QueryParams, validate
+from esap_graphql.domain.query import QueryParams
 
 OBSCORE = Dataset(
     id="obscore",
@@ -180,12 +180,12 @@ def test_collection_and_product_type_are_refused_or_one_literal(value: str) -> N
 @given(value=hostile_text)
 def test_validated_values_reach_the_query_unchanged_or_are_refused(value: str) -> None:
     """Through the service's own path: ``validate`` then ``build_adql``."""
-    error = refused(lambda: validate(target=value, ra=200.0, dec=50.0, radius=1.0))
+    error = refused(lambda: QueryParams(target=value, ra=200.0, dec=50.0, radius=1.0).validated())
     if error is not None:
         assert error.parameter == "target"
         return
-    params = validate(target=value, ra=200.0, dec=50.0, radius=1.0)
-    harmless = validate(target="harmless", ra=200.0, dec=50.0, radius=1.0)
+    params = QueryParams(target=value, ra=200.0, dec=50.0, radius=1.0).validated()
+    harmless = QueryParams(target="harmless", ra=200.0, dec=50.0, radius=1.0).validated()
     if params.target is None:  # blank text means no filter
         assert unicodedata.normalize("NFC", value).strip() == ""
         assert build_adql(OBSCORE, params) == build_adql(
@@ -237,7 +237,7 @@ def test_calibration_level_is_a_number_literal(level: int) -> None:
 
 
 def test_full_query_shape() -> None:
-    params = validate(
+    params = QueryParams(
         target="M 31",
         ra=10.0,
         dec=-30.0,
@@ -245,7 +245,7 @@ def test_full_query_shape() -> None:
         collection="esaptest-images",
         calibration_level=2,
         dataproduct_type="Image",
-    )
+    ).validated()
     assert build_adql(OBSCORE, params) == (
         "SELECT * FROM ivoa.obscore WHERE "
         "CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 10.0, -30.0, 0.5)) = 1 "

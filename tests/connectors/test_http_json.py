@@ -21,9 +21,14 @@ from esap_graphql.domain.errors import (
     MalformedResponse,
     UnsupportedParameter,
 )
-from esap_graphql.domain.query import QueryParams, validate
+from esap_graphql.domain.query import QueryParams
 from tests.connectors.http_json_support import SYNTHETIC_ANSWER, http_dataset
 from tests.recorded_apis import API_KEY, RecordedApis
+
+
+def checked(**values: object) -> QueryParams:
+    """Parameters as the gateway has them after parsing its input."""
+    return QueryParams(**values).validated()  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -175,7 +180,7 @@ answer: {records: data.items}
 record: {id: name, title: value}
 """,
     )
-    params = validate(
+    params = checked(
         target='M "31" (core)',
         ra=1.0,
         dec=-2.0,
@@ -196,11 +201,11 @@ record: {id: name, title: value}
         ("public", "true"),
     ]
     with pytest.raises(InvalidParameter) as wrong:
-        connector(http).native_query(dataset, validate(calibration_level=4), limit=10)
+        connector(http).native_query(dataset, checked(calibration_level=4), limit=10)
     assert wrong.value.parameter == "calibrationLevel"
     assert "must be one of 1, 2" in wrong.value.message
     with pytest.raises(UnsupportedParameter) as unmapped:
-        connector(http).native_query(dataset, validate(collection="x"), limit=10)
+        connector(http).native_query(dataset, checked(collection="x"), limit=10)
     assert unmapped.value.parameter == "collection"
 
 
@@ -348,7 +353,7 @@ async def test_hostile_values_reach_the_archive_as_one_parameter_value(
         "answer: {records: data.items}\nrecord: {id: name, title: value}\n",
     )
     hostile = "M31&keep=0&admin=1#frag/../../x?y=%00;' OR 1=1 --"
-    result = await connector(http).query(dataset, validate(target=hostile), limit=10, timeout=10)
+    result = await connector(http).query(dataset, checked(target=hostile), limit=10, timeout=10)
     assert [(r.id, r.title) for r in result.records] == [
         ("target__icontains", hostile),
         ("keep", "1"),

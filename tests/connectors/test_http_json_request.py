@@ -17,7 +17,7 @@ from esap_graphql.connectors.http_json_request import build_url, query_pairs
 from esap_graphql.connectors.json_paths import compile_path
 from esap_graphql.domain.errors import InvalidParameter, MalformedResponse
 from esap_graphql.domain.http_api import lucene_escape
-from esap_graphql.domain.query import QueryParams, validate
+from esap_graphql.domain.query import QueryParams
 from tests.connectors.http_json_support import http_dataset
 
 BASE = "https://archive.example.org/api/v1/search?format=json"
@@ -38,9 +38,14 @@ answer: {records: results}
 )
 
 
+def checked(**values: object) -> QueryParams:
+    """Parameters as the gateway has them after parsing its input."""
+    return QueryParams(**values).validated()  # type: ignore[arg-type]
+
+
 def valid_params(target: str, collection: str | None) -> QueryParams | None:
     try:
-        return validate(target=target, collection=collection, ra=12.5, dec=-3.0, radius=0.5)
+        return checked(target=target, collection=collection, ra=12.5, dec=-3.0, radius=0.5)
     except InvalidParameter:
         return None
 

@@ -15,13 +15,12 @@ from esap_graphql.domain.query import (
     MAX_TEXT_LENGTH,
     Page,
     QueryParams,
-    validate,
     validate_page,
 )
 
 
 def test_a_full_valid_query_is_normalised() -> None:
-    params = validate(
+    params = QueryParams(
         target="  M 31 ",
         ra=10.5,
         dec=-41,
@@ -29,7 +28,7 @@ def test_a_full_valid_query_is_normalised() -> None:
         collection=" esaptest-images ",
         calibration_level=2,
         dataproduct_type=" Image ",
-    )
+    ).validated()
     assert params == QueryParams(
         target="M 31",
         ra=10.5,
@@ -44,19 +43,21 @@ def test_a_full_valid_query_is_normalised() -> None:
 
 
 def test_nothing_given_is_an_empty_query() -> None:
-    params = validate()
+    params = QueryParams().validated()
     assert params == QueryParams()
     assert not params.has_cone
     assert params.given() == {}
 
 
 def test_blank_text_means_no_filter() -> None:
-    assert validate(target="   ", collection="", dataproduct_type=" ") == QueryParams()
+    assert (
+        QueryParams(target="   ", collection="", dataproduct_type=" ").validated() == QueryParams()
+    )
 
 
 def test_unicode_is_normalised_to_nfc() -> None:
     decomposed = "Ω Cen" + "e\u0301"
-    assert validate(target=decomposed).target == "Ω Cen\u00e9"
+    assert QueryParams(target=decomposed).validated().target == "Ω Cen\u00e9"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_unicode_is_normalised_to_nfc() -> None:
 )
 def test_out_of_range_positions(kwargs: dict[str, Any], parameter: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        validate(**kwargs)
+        QueryParams(**kwargs).validated()
     assert caught.value.parameter == parameter
     assert caught.value.code == "invalid_parameter"
     assert caught.value.message.startswith(f"{parameter}: ")
@@ -84,15 +85,15 @@ def test_out_of_range_positions(kwargs: dict[str, Any], parameter: str) -> None:
 def test_non_finite_numbers(name: str, bad: float) -> None:
     kwargs: dict[str, Any] = {"ra": 10.0, "dec": 0.0, "radius": 1.0, name: bad}
     with pytest.raises(InvalidParameter, match="finite") as caught:
-        validate(**kwargs)
+        QueryParams(**kwargs).validated()
     assert caught.value.parameter == name
 
 
 def test_boundaries_are_accepted() -> None:
-    assert validate(ra=0.0, dec=-90.0, radius=MAX_RADIUS_DEG).dec == -90.0
-    assert validate(ra=359.999, dec=90.0, radius=1e-6).ra == 359.999
+    assert QueryParams(ra=0.0, dec=-90.0, radius=MAX_RADIUS_DEG).validated().dec == -90.0
+    assert QueryParams(ra=359.999, dec=90.0, radius=1e-6).validated().ra == 359.999
     # 360 is the same meridian as 0
-    assert validate(ra=360.0, dec=0.0, radius=1.0).ra == 0.0
+    assert QueryParams(ra=360.0, dec=0.0, radius=1.0).validated().ra == 0.0
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,7 @@ def test_boundaries_are_accepted() -> None:
 )
 def test_partial_cone_names_what_is_missing(kwargs: dict[str, Any], missing: str) -> None:
     with pytest.raises(InvalidParameter, match="given together") as caught:
-        validate(**kwargs)
+        QueryParams(**kwargs).validated()
     assert caught.value.parameter == missing
 
 
@@ -115,12 +116,12 @@ def test_partial_cone_names_what_is_missing(kwargs: dict[str, Any], missing: str
 def test_oversized_text(name: str) -> None:
     python_name = {"dataproductType": "dataproduct_type"}.get(name, name)
     with pytest.raises(InvalidParameter, match=f"longer than {MAX_TEXT_LENGTH}") as caught:
-        validate(**{python_name: "a" * (MAX_TEXT_LENGTH + 1)})  # type: ignore[arg-type]
+        QueryParams(**{python_name: "a" * (MAX_TEXT_LENGTH + 1)}).validated()  # type: ignore[arg-type]
     assert caught.value.parameter == name
 
 
 def test_text_at_the_length_limit_is_accepted() -> None:
-    assert validate(target="a" * MAX_TEXT_LENGTH).target == "a" * MAX_TEXT_LENGTH
+    assert QueryParams(target="a" * MAX_TEXT_LENGTH).validated().target == "a" * MAX_TEXT_LENGTH
 
 
 @pytest.mark.parametrize(
@@ -128,27 +129,27 @@ def test_text_at_the_length_limit_is_accepted() -> None:
 )
 def test_control_and_unassigned_characters_are_refused(text: str) -> None:
     with pytest.raises(InvalidParameter, match="control or unassigned") as caught:
-        validate(target=text)
+        QueryParams(target=text).validated()
     assert caught.value.parameter == "target"
 
 
 @pytest.mark.parametrize("collection", ["a;b", "x' OR '1'='1", "/* c */", "-leading", "a\\b"])
 def test_collection_allows_only_a_safe_alphabet(collection: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        validate(collection=collection)
+        QueryParams(collection=collection).validated()
     assert caught.value.parameter == "collection"
 
 
 @pytest.mark.parametrize("level", [-1, 5, 100])
 def test_calibration_level_range(level: int) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        validate(calibration_level=level)
+        QueryParams(calibration_level=level).validated()
     assert caught.value.parameter == "calibrationLevel"
 
 
 def test_unknown_dataproduct_type() -> None:
     with pytest.raises(InvalidParameter, match="must be one of") as caught:
-        validate(dataproduct_type="hologram")
+        QueryParams(dataproduct_type="hologram").validated()
     assert caught.value.parameter == "dataproductType"
 
 
@@ -158,7 +159,7 @@ def test_unknown_dataproduct_type() -> None:
     radius=st.floats(min_value=0, max_value=MAX_RADIUS_DEG, exclude_min=True),
 )
 def test_every_cone_in_range_is_accepted(ra: float, dec: float, radius: float) -> None:
-    params = validate(ra=ra, dec=dec, radius=radius)
+    params = QueryParams(ra=ra, dec=dec, radius=radius).validated()
     assert params.has_cone
     assert params.ra is not None
     assert 0.0 <= params.ra < 360.0
@@ -166,10 +167,13 @@ def test_every_cone_in_range_is_accepted(ra: float, dec: float, radius: float) -
 
 
 def test_cache_key_equal_for_equal_queries() -> None:
-    a = validate(target=" M 31", ra=10.0, dec=41.0, radius=1.0)
-    b = validate(target="M 31 ", ra=10, dec=41, radius=1)
+    a = QueryParams(target=" M 31", ra=10.0, dec=41.0, radius=1.0).validated()
+    b = QueryParams(target="M 31 ", ra=10, dec=41, radius=1).validated()
     assert a.cache_key() == b.cache_key()
-    assert a.cache_key() != validate(target="M 33", ra=10.0, dec=41.0, radius=1.0).cache_key()
+    assert (
+        a.cache_key()
+        != QueryParams(target="M 33", ra=10.0, dec=41.0, radius=1.0).validated().cache_key()
+    )
     assert hash(a.cache_key()) == hash(b.cache_key())
 
 

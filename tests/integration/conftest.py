@@ -17,8 +17,8 @@ from asgi_lifespan import LifespanManager
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.connectors.base import Connector
-from esap_graphql.context import ProcessContext
 from esap_graphql.domain.archives import Protocol
+from esap_graphql.factory import gateway_context
 from tests.support import DACHS_CATALOGUE, NO_SESAME
 
 OpenGateway = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -55,7 +55,7 @@ async def open_gateway(tmp_path: Path) -> AsyncIterator[OpenGateway]:
                 **overrides,
             }
             settings = Settings(**values)
-            process = await ProcessContext.create(settings, connectors=connectors)
+            process = await gateway_context(settings, connectors=connectors)
             stack.push_async_callback(process.aclose)
             manager = await stack.enter_async_context(
                 LifespanManager(create_app(settings, process=process))

@@ -16,8 +16,7 @@ from gql import GraphQLRequest
 from esap_graphql.config import Settings
 from esap_graphql.domain.jobs import PhaseEvent, utc_now
 from esap_graphql.domain.uws import ExecutionPhase
-from esap_graphql.services.event_bus import RedisEventBus
-from esap_graphql.services.job_runtime import redis_client
+from esap_graphql.factory import Factory
 from tests.jobs.conftest import (
     REDIS_URL,
     WorkerProcess,
@@ -196,8 +195,8 @@ async def test_killed_worker_job_ends_in_error_after_its_last_attempt(
 
 
 async def test_redis_event_bus_crosses_processes(arq_settings: Settings) -> None:
-    publisher = RedisEventBus(client=redis_client(arq_settings), prefix=arq_settings.redis_prefix)
-    listener = RedisEventBus(client=redis_client(arq_settings), prefix=arq_settings.redis_prefix)
+    factories = Factory(arq_settings), Factory(arq_settings)
+    publisher, listener = (factory.event_bus() for factory in factories)
     event = PhaseEvent(job_id="j1", owner="alice", phase=ExecutionPhase.EXECUTING, at=utc_now())
     try:
         async with listener.subscribe("alice") as mine, listener.subscribe("bob") as theirs:
@@ -211,5 +210,5 @@ async def test_redis_event_bus_crosses_processes(arq_settings: Settings) -> None
         assert got == event
         assert other.job_id == "j2"
     finally:
-        await publisher.aclose()
-        await listener.aclose()
+        for factory in factories:
+            await factory.aclose()

@@ -18,10 +18,16 @@ from esap_graphql.domain.jobs import (
     classify,
 )
 from esap_graphql.domain.uws import (
+    ABORT,
+    RETRY,
+    RUN,
+    TAKE,
     TRANSITIONS,
     ExecutionPhase,
     IllegalPhaseTransition,
-    check_transition,
+    Move,
+    finish,
+    move,
     sources_of,
 )
 
@@ -41,8 +47,8 @@ P = ExecutionPhase
         (P.COMPLETED, P.ARCHIVED),
     ],
 )
-def test_legal_transitions_pass(current: ExecutionPhase, requested: ExecutionPhase) -> None:
-    check_transition("j", current, requested)
+def test_legal_transitions_are_moves(current: ExecutionPhase, requested: ExecutionPhase) -> None:
+    assert current in move(requested).sources
 
 
 @pytest.mark.parametrize(
@@ -57,15 +63,27 @@ def test_legal_transitions_pass(current: ExecutionPhase, requested: ExecutionPha
         (P.ARCHIVED, P.PENDING),
     ],
 )
-def test_illegal_transitions_are_typed_errors(
+def test_illegal_transitions_are_no_moves(
     current: ExecutionPhase, requested: ExecutionPhase
 ) -> None:
-    with pytest.raises(IllegalPhaseTransition) as caught:
-        check_transition("j1", current, requested)
-    assert caught.value.current is current
-    assert caught.value.requested is requested
-    assert current.value in caught.value.message
-    assert requested.value in caught.value.message
+    assert current not in sources_of(requested)
+    with pytest.raises(ValueError, match=requested.value):
+        move(requested, only_from={current})
+
+
+def test_the_lifecycle_moves_follow_the_table() -> None:
+    assert Move(P.QUEUED, frozenset({P.PENDING, P.HELD})) == RUN
+    assert Move(P.EXECUTING, frozenset({P.QUEUED})) == TAKE
+    assert Move(P.QUEUED, frozenset({P.EXECUTING})) == RETRY
+    assert ABORT.sources == sources_of(P.ABORTED)
+    assert not ABORT.sources & {P.COMPLETED, P.ERROR, P.ABORTED, P.ARCHIVED}
+    assert finish(P.COMPLETED) == Move(P.COMPLETED, frozenset({P.EXECUTING}))
+
+
+def test_a_refused_move_names_both_phases() -> None:
+    refused = IllegalPhaseTransition("j1", P.COMPLETED, P.QUEUED)
+    assert "COMPLETED" in refused.message
+    assert "QUEUED" in refused.message
 
 
 def test_final_phases_only_lead_to_archived() -> None:

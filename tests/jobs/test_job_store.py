@@ -21,9 +21,11 @@ from esap_graphql.domain.jobs import (
     UnknownJob,
     utc_now,
 )
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.domain.uws import RUN, TAKE, ExecutionPhase, IllegalPhaseTransition, finish
 from esap_graphql.storage.database import create_engine, migrate
-from esap_graphql.storage.job_store import InMemoryJobStore, JobStore, SqlJobStore
+from esap_graphql.storage.job_store import JobStore
+from esap_graphql.storage.memory_job_store import InMemoryJobStore
+from esap_graphql.storage.sql_job_store import SqlJobStore
 
 P = ExecutionPhase
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -76,20 +78,17 @@ async def test_round_trip_keeps_every_attribute(store: JobStore) -> None:
     job = new_job(run_id="r", quote=utc_now())
     await store.add(job)
     assert await store.get(job.id) == job
-    done = await store.transition(
-        job.id,
-        P.QUEUED,
-    )
-    finished = await store.transition(
+    done = await store.apply(job.id, RUN)
+    finished = await store.apply(
         done.id,
-        P.EXECUTING,
+        TAKE,
         start_time=utc_now(),
         worker="w",
         attempts=1,
     )
-    final = await store.transition(
+    final = await store.apply(
         finished.id,
-        P.ERROR,
+        finish(P.ERROR),
         results=(JobResult(name="a.json", mime_type="application/json", size=3),),
         error=JobError(type=ErrorType.TRANSIENT, code="c", message="m", detail="d"),
         end_time=utc_now(),
@@ -104,7 +103,7 @@ async def test_transitions_are_compare_and_set(store: JobStore) -> None:
     await store.add(job)
     outcomes = await asyncio.gather(
         *(
-            store.transition(job.id, P.EXECUTING, expect_attempts=0, attempts=1, worker=f"w{i}")
+            store.apply(job.id, TAKE, expect_attempts=0, attempts=1, worker=f"w{i}")
             for i in range(5)
         ),
         return_exceptions=True,
@@ -113,9 +112,9 @@ async def test_transitions_are_compare_and_set(store: JobStore) -> None:
     assert len(winners) == 1
     assert all(isinstance(o, IllegalPhaseTransition) for o in outcomes if not isinstance(o, Job))
     with pytest.raises(IllegalPhaseTransition):
-        await store.transition(job.id, P.PENDING)
+        await store.apply(job.id, TAKE)
     with pytest.raises(UnknownJob):
-        await store.transition("missing", P.QUEUED)
+        await store.apply("missing", RUN)
 
 
 async def test_list_filters_and_counts(store: JobStore) -> None:

@@ -13,7 +13,10 @@ import httpx
 import pytest
 
 from esap_graphql.config import parse_catalogue
+from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.tap_jobs import TapJobClient
 from esap_graphql.domain.archives import Protocol
+from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.jobs import (
     ErrorType,
     InvalidJobParameters,
@@ -27,14 +30,17 @@ from esap_graphql.domain.jobs import (
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import LOCAL_USER, User
 from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.messaging.event_bus import InMemoryEventBus
+from esap_graphql.messaging.job_queue import InProcessJobQueue
+from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
-from esap_graphql.services.event_bus import InMemoryEventBus
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
-from esap_graphql.services.job_queue import InProcessJobQueue
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
+from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.result_cache import ResultCache
-from esap_graphql.storage.job_store import InMemoryJobStore
+from esap_graphql.storage.memory_basket_store import InMemoryBasketStore
+from esap_graphql.storage.memory_job_store import InMemoryJobStore
 from esap_graphql.storage.result_files import ResultFiles
 from tests.support import InMemoryConnector, make_records
 
@@ -85,12 +91,25 @@ async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
     )
     async with httpx.AsyncClient() as http:
         context = JobContext(
-            queries=queries, http=http, results=results, remote_timeout=5, remote_poll_interval=0.1
+            queries=queries,
+            multi_queries=MultiQueryService(catalogue=CATALOGUE, queries=queries, max_datasets=10),
+            baskets=BasketService(
+                store=InMemoryBasketStore(),
+                catalogue=CATALOGUE,
+                limits=BasketLimits(
+                    max_items_per_call=10, max_record_bytes=1000, max_items_per_basket=10
+                ),
+            ),
+            results=results,
+            tap_jobs=TapJobClient(clients=ServiceClients.sharing(http), timeout=5),
+            remote_timeout=5,
+            remote_poll_interval=0.1,
+            max_result_bytes=1_000_000,
         )
         executor = JobExecutor(
             store=store, bus=bus, context=context, types=JOB_TYPES, worker_id="w-test"
         )
-        queue = InProcessJobQueue(executor=executor, concurrency=4)
+        queue = InProcessJobQueue(run=executor.execute, concurrency=4)
         service = JobService(
             store=store,
             queue=queue,

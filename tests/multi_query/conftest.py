@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings, parse_catalogue
-from esap_graphql.context import ProcessContext
+from esap_graphql.factory import gateway_context
 from tests.servers import DachsProxy, serve_in_thread
 
 # route name -> (protocol, DaCHS path, extra YAML)
@@ -64,7 +64,7 @@ async def proxied_client(
     """A client of a gateway configured with the proxied datasets."""
     _, base = proxy
     catalogue = parse_catalogue(proxy_catalogue(base), source="proxy-catalogue")
-    ctx = await ProcessContext.create(proxied_settings, catalogue=catalogue)
+    ctx = await gateway_context(proxied_settings, catalogue=catalogue)
     app = create_app(proxied_settings, process=ctx)
     try:
         async with (

@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.connectors.http import ServiceClients
-from esap_graphql.context import ProcessContext, build_connectors
+from esap_graphql.factory import gateway_context, protocol_connectors
 from tests.support import graphql_data
 
 ISSUE_DOCUMENT = """
@@ -36,8 +36,8 @@ def no_network(request: httpx.Request) -> httpx.Response:
 async def offline_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(data_dir=tmp_path)
     offline = httpx.AsyncClient(transport=httpx.MockTransport(no_network))
-    ctx = await ProcessContext.create(
-        settings, connectors=build_connectors(ServiceClients.sharing(offline))
+    ctx = await gateway_context(
+        settings, connectors=protocol_connectors(ServiceClients.sharing(offline))
     )
     try:
         async with (

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from esap_graphql.config import Settings, parse_catalogue
-from esap_graphql.context import ProcessContext, RequestContext
+from esap_graphql.context import ProcessContext
 from esap_graphql.domain.archives import Protocol
 from esap_graphql.domain.records import NativeRow, Record
 from esap_graphql.domain.users import LOCAL_USER
+from esap_graphql.factory import gateway_context
+from esap_graphql.resolvers.context import RequestContext
 from esap_graphql.schema import build_schema
 from esap_graphql.services.loaders import Loaders
 from tests.support import InMemoryConnector, make_records
@@ -56,7 +58,7 @@ async def process(tmp_path: Path) -> AsyncIterator[ProcessContext]:
     connector = InMemoryConnector(
         records={"many": make_records(50), "odd": odd_records(), "edge": edge_records()}
     )
-    ctx = await ProcessContext.create(
+    ctx = await gateway_context(
         Settings(data_dir=tmp_path), catalogue=CATALOGUE, connectors={Protocol.SCS: connector}
     )
     yield ctx

@@ -232,16 +232,15 @@ def test_unknown_dataset() -> None:
     assert caught.value.dataset_id == "nope"
 
 
-def test_prepare_validates_parameters_and_page() -> None:
+def test_pages_are_validated_against_the_page_size_limit() -> None:
     queries = service(InMemoryConnector())
-    params, page = queries.prepare(dataset("big"), {"ra": 1, "dec": 2, "radius": 3}, 2, 5)
-    assert params == QueryParams(ra=1.0, dec=2.0, radius=3.0)
-    assert page == Page(2, 5)
-    with pytest.raises(InvalidParameter):
-        queries.prepare(dataset("big"), {"ra": 1}, 1, 5)
+    assert queries.page(2, 5) == Page(2, 5)
     with pytest.raises(InvalidParameter) as caught:
-        queries.prepare(dataset("big"), {}, 1, 1001)
+        queries.page(1, 1001)
     assert caught.value.parameter == "pageSize"
+    with pytest.raises(InvalidParameter) as caught:
+        queries.page(0, 10)
+    assert caught.value.parameter == "page"
 
 
 async def test_usage_errors_from_the_connector_become_outcomes() -> None:

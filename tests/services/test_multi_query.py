@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from esap_graphql.config import parse_catalogue
 from esap_graphql.domain.archives import Protocol
 from esap_graphql.domain.errors import ArchiveFailure, InvalidParameter
+from esap_graphql.domain.query import Page, QueryParams
 from esap_graphql.domain.records import ResultSet, ResultStatus
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.loaders import Loaders
@@ -30,7 +32,7 @@ archives:
 """,
     source="test",
 )
-CONE = {"ra": 10.0, "dec": 20.0, "radius": 1.0}
+CONE = QueryParams(ra=10.0, dec=20.0, radius=1.0)
 
 
 def build(
@@ -67,7 +69,7 @@ async def test_each_dataset_gets_its_own_outcome_in_the_order_asked() -> None:
     fake = connector()
     fake.failures["two"] = ArchiveFailure("http://two.test/scs", "broken")
     queries, multi = build(fake)
-    outcome = await multi.run(Loaders(queries), ["three", "two", "one", "nope"], CONE, 1, 10)
+    outcome = await multi.run(Loaders(queries), ["three", "two", "one", "nope"], CONE, Page(1, 10))
     assert [o.dataset_id for o in outcome.results] == ["three", "two", "one", "nope"]
     statuses = [o.status for o in outcome.results]
     assert statuses == [ResultStatus.OK, ResultStatus.ERROR, ResultStatus.OK, ResultStatus.ERROR]
@@ -80,14 +82,14 @@ async def test_each_dataset_gets_its_own_outcome_in_the_order_asked() -> None:
 
 async def test_default_selection_skips_datasets_not_marked_for_multi_query() -> None:
     queries, multi = build(connector())
-    outcome = await multi.run(Loaders(queries), None, CONE, 1, 5)
+    outcome = await multi.run(Loaders(queries), None, CONE, Page(1, 5))
     assert [o.dataset_id for o in outcome.results] == ["one", "two", "three"]
 
 
 async def test_duplicates_are_asked_once_and_too_many_datasets_are_refused() -> None:
     fake = connector()
     queries, multi = build(fake, max_datasets=2)
-    outcome = await multi.run(Loaders(queries), ["one", "one", "two"], CONE, 1, 5)
+    outcome = await multi.run(Loaders(queries), ["one", "one", "two"], CONE, Page(1, 5))
     assert [o.dataset_id for o in outcome.results] == ["one", "two"]
     assert sorted(call[0] for call in fake.calls) == ["one", "two"]
     with pytest.raises(InvalidParameter, match="at most 2 datasets"):
@@ -99,8 +101,8 @@ async def test_one_loader_sends_each_distinct_query_once() -> None:
     queries, _ = build(fake)
     loaders = Loaders(queries)
     dataset = queries.dataset("one")
-    same = [loaders.query(dataset, CONE, page, 10) for page in (1, 1, 2, 3)]
-    other = loaders.query(dataset, {**CONE, "radius": 2.0}, 1, 10)
+    same = [loaders.query(dataset, CONE, Page(page, 10)) for page in (1, 1, 2, 3)]
+    other = loaders.query(dataset, replace(CONE, radius=2.0), Page(1, 10))
     outcomes = await asyncio.gather(*same, other)
     assert len(fake.calls) == 2
     assert [o.page.number for o in outcomes[:4]] == [1, 1, 2, 3]
@@ -112,7 +114,7 @@ async def test_a_slow_dataset_times_out_alone() -> None:
     fake.delays["three"] = 5.0  # its own timeout is 0.2 s
     fake.delays["one"] = 0.1
     queries, multi = build(fake)
-    outcome = await multi.run(Loaders(queries), ["one", "two", "three"], CONE, 1, 5)
+    outcome = await multi.run(Loaders(queries), ["one", "two", "three"], CONE, Page(1, 5))
     assert [o.status for o in outcome.results] == [
         ResultStatus.OK,
         ResultStatus.OK,
@@ -123,8 +125,8 @@ async def test_a_slow_dataset_times_out_alone() -> None:
 async def test_the_stream_yields_fastest_first() -> None:
     fake = connector()
     fake.delays.update({"one": 0.3, "two": 0.0, "three": 0.1})
-    queries, multi = build(fake)
-    seen = [o.dataset_id async for o in multi.stream(Loaders(queries), None, CONE, 1, 5)]
+    _queries, multi = build(fake)
+    seen = [o.dataset_id async for o in multi.stream(None, CONE, Page(1, 5))]
     assert seen == ["two", "three", "one"]
 
 
@@ -149,6 +151,8 @@ async def test_per_service_bound_holds_across_datasets_of_one_service() -> None:
     loaders = Loaders(queries)
     dataset = queries.dataset("one")
     radii = [0.1 * (i + 1) for i in range(6)]
-    await asyncio.gather(*(loaders.query(dataset, {**CONE, "radius": r}, 1, 5) for r in radii))
+    await asyncio.gather(
+        *(loaders.query(dataset, replace(CONE, radius=r), Page(1, 5)) for r in radii)
+    )
     assert len(fake.calls) == 6
     assert peak == 2

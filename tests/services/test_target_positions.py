@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from esap_graphql.config import load_catalogue
-from esap_graphql.context import build_connectors
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.domain.archives import Catalogue, Dataset
 from esap_graphql.domain.names import NameNotResolved
 from esap_graphql.domain.query import QueryParams
+from esap_graphql.factory import protocol_connectors
 from esap_graphql.services.name_resolution import InMemoryNameSource, NameResolutionService
 from esap_graphql.services.target_positions import TargetPositions
 from tests.connectors.http_json_support import http_dataset
@@ -49,7 +50,11 @@ async def targets() -> AsyncIterator[tuple[TargetPositions, InMemoryNameSource]]
     names = NameResolutionService(source=source, ttl=60, not_found_ttl=60, size=10)
     async with httpx.AsyncClient() as http:
         yield (
-            TargetPositions(names=names, connectors=build_connectors(http), default_radius=0.1),
+            TargetPositions(
+                names=names,
+                connectors=protocol_connectors(ServiceClients.sharing(http)),
+                default_radius=0.1,
+            ),
             source,
         )
 

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
+from esap_graphql.connectors.tap_jobs import TapJobClient
 from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService
+from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.storage.result_files import ResultFiles
 
 
@@ -21,14 +22,17 @@ class JobContext:
     """What job code may use; built by the in-process runner and by arq workers alike."""
 
     queries: DatasetQueryService
-    http: httpx.AsyncClient
+    multi_queries: MultiQueryService
+    baskets: BasketService
     results: ResultFiles
+    tap_jobs: TapJobClient
+    """Asynchronous jobs on archives' own TAP services."""
     remote_timeout: float
     """Seconds one call to a remote service (not the whole job) may take."""
     remote_poll_interval: float
     """Seconds between two looks at a remote asynchronous job."""
-    baskets: BasketService | None = None
-    """Users' baskets (for basket.export)."""
+    max_result_bytes: int
+    """Largest result file a job may fetch from a remote service."""
 
 
 class JobType(ABC):

@@ -8,11 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from esap_graphql.domain.basket import DEFAULT_BASKET, ExportFormat
-from esap_graphql.domain.jobs import Job, JobFatalError, JobResult
+from esap_graphql.domain.jobs import Job, JobResult
 from esap_graphql.domain.users import User
 from esap_graphql.services.job_types.base import JobContext, JobType
-
-_EXTENSIONS = {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat.JSON: "json"}
 
 
 class BasketExportParameters(BaseModel):
@@ -36,9 +34,7 @@ class BasketExportJob(JobType):
 
     async def run(self, job: Job, ctx: JobContext) -> list[JobResult]:
         params = BasketExportParameters.model_validate(dict(job.parameters))
-        if ctx.baskets is None:
-            raise JobFatalError("this worker has no basket store configured")
         fmt = ExportFormat(params.format)
         body = await ctx.baskets.export(User(id=job.owner), params.basket, fmt)
-        name = f"basket.{_EXTENSIONS[fmt]}"
+        name = f"basket.{fmt.extension}"
         return [await ctx.results.write(job.id, name, body, mime_type=fmt.media_type)]

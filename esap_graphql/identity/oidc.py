@@ -1,12 +1,4 @@
-"""Who is asking: OpenID Connect bearer tokens checked against the issuer's JWKS, or one local user.
-
-Hierarchy::
-
-    EsapError
-     +-- AuthenticationError          the caller could not be identified (HTTP 401)
-     |    +-- MissingToken            no bearer token where one is required
-     |    +-- InvalidToken            malformed, expired, wrong issuer/audience, bad signature
-     +-- IdentityProviderUnavailable  the issuer's discovery document or JWKS cannot be had (503)
+"""OpenID Connect bearer tokens, checked against the issuer's JWKS (fetched with httpx).
 
 Messages say what is wrong with a token, never what the token is.
 """
@@ -16,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from joserfc import jwt
@@ -30,8 +22,13 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from esap_graphql.domain.errors import EsapError
-from esap_graphql.domain.users import LOCAL_USER, User
+from esap_graphql.domain.users import (
+    IdentityProviderUnavailable,
+    InvalidToken,
+    MissingToken,
+    User,
+)
+from esap_graphql.identity.authenticators import bearer_token
 
 logger = logging.getLogger(__name__)
 
@@ -39,80 +36,6 @@ logger = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA")
 
 _MAX_TOKEN_LENGTH = 16_384
-
-
-class AuthenticationError(EsapError):
-    """The caller could not be identified."""
-
-    code = "unauthenticated"
-
-
-class MissingToken(AuthenticationError):
-    """No bearer token came with a request that needs one."""
-
-    code = "missing_token"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this gateway requires sign-in: send 'Authorization: Bearer <token>' "
-            "with an access token from the configured OpenID Connect issuer"
-        )
-
-
-class InvalidToken(AuthenticationError):
-    """The bearer token cannot be accepted; ``reason`` says why."""
-
-    code = "invalid_token"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the bearer token was rejected: {reason}")
-        self.reason = reason
-
-
-class IdentityProviderUnavailable(EsapError):
-    """The issuer's keys could not be fetched, so no token can be checked."""
-
-    code = "identity_provider_unavailable"
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"cannot fetch signing keys from {url}: {reason}")
-        self.url = url
-
-
-class Authenticator(Protocol):
-    """Turns the credentials of a request into a user."""
-
-    @property
-    def required(self) -> bool:
-        """True when requests must carry a token."""
-        ...
-
-    async def authenticate(self, authorization: str | None) -> User:
-        """The user for an Authorization header value (``Bearer <jwt>``) or a bare token."""
-        ...
-
-
-class LocalAuthenticator:
-    """Single-user mode: every request is the local user; tokens are ignored."""
-
-    required = False
-
-    async def authenticate(self, authorization: str | None) -> User:
-        return LOCAL_USER
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an Authorization value: ``Bearer <token>``, or a bare token; None if empty."""
-    if authorization is None or not authorization.strip():
-        return None
-    scheme, _, rest = authorization.strip().partition(" ")
-    if not rest:
-        if "." in scheme:
-            return scheme  # a bare JWT, as websocket connection params often carry it
-        raise InvalidToken("expected 'Bearer <token>'")
-    if scheme.lower() != "bearer":
-        raise InvalidToken(f"unsupported authorization scheme {scheme[:20]!r}; use Bearer")
-    return rest.strip()
 
 
 class OidcAuthenticator:

@@ -8,15 +8,13 @@ from starlette.responses import JSONResponse, Response
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.basket import ExportFormat
 from esap_graphql.domain.errors import UsageError
-from esap_graphql.http_auth import authenticate
-
-_EXTENSION = {ExportFormat.VOTABLE: "vot", ExportFormat.CSV: "csv", ExportFormat.JSON: "json"}
+from esap_graphql.web.authentication import require_user
 
 
 async def export_basket(request: Request) -> Response:
     """The caller's basket in the format the path names; 401 without a valid token."""
     process: ProcessContext = request.state.process
-    user = await authenticate(process.auth, request.headers)
+    user = require_user(request)
     if isinstance(user, Response):
         return user
     try:
@@ -36,7 +34,7 @@ async def export_basket(request: Request) -> Response:
         body,
         media_type=fmt.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}.{_EXTENSION[fmt]}"',
+            "Content-Disposition": f'attachment; filename="{name}.{fmt.extension}"',
             "Cache-Control": "private, no-store",
             "Vary": "Authorization",
         },

@@ -1,8 +1,8 @@
 """Where started jobs wait for a worker: the ``JobQueue`` interface and the in-process runner.
 
-The arq implementation is in ``arq_queue``. Both hand a job id and an attempt number to a
-``JobExecutor``; the executor's compare-and-set on the job's phase and attempt count makes
-a duplicate or stale delivery harmless.
+The arq implementation is in ``arq_queue``. Both hand a job id and an attempt number to the
+job executor (``services.job_execution``); its compare-and-set on the job's phase and attempt
+count makes a duplicate or stale delivery harmless.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from esap_graphql.domain.jobs import Job
-from esap_graphql.services.job_execution import JobExecutor
 
 logger = logging.getLogger(__name__)
+
+
+#: Runs one attempt of one job, by id (``JobExecutor.execute``).
+RunAttempt = Callable[[str, int], Awaitable[None]]
 
 
 class JobQueue(Protocol):
@@ -35,8 +39,8 @@ class JobQueue(Protocol):
 class InProcessJobQueue:
     """Runs jobs as tasks of the gateway's event loop, at most ``concurrency`` at once."""
 
-    def __init__(self, *, executor: JobExecutor, concurrency: int) -> None:
-        self._executor = executor
+    def __init__(self, *, run: RunAttempt, concurrency: int) -> None:
+        self._execute = run
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -51,7 +55,7 @@ class InProcessJobQueue:
 
     async def _run(self, job_id: str, attempt: int) -> None:
         async with self._slots:
-            await self._executor.execute(job_id, attempt)
+            await self._execute(job_id, attempt)
 
     async def abort(self, job: Job) -> None:
         task = self._tasks.get(job.id)

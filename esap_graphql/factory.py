@@ -1,0 +1,395 @@
+"""The one place that builds a process's objects from settings: the gateway's and a worker's.
+
+Every object is built once, on first use, and whatever owns a resource (a connection pool, a
+database engine, a background task) is closed by ``aclose`` in the reverse order of building.
+Tests replace an I/O edge through the keyword-only seams of the constructor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import cached_property
+
+import httpx
+import redis.asyncio as redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.connectors.base import Connector
+from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.http_json import HttpJsonConnector
+from esap_graphql.connectors.scs import ScsConnector
+from esap_graphql.connectors.sesame import SesameNameSource
+from esap_graphql.connectors.sia import SiaConnector
+from esap_graphql.connectors.tap import TapConnector
+from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.context import JobWorker, ProcessContext
+from esap_graphql.domain.archives import Catalogue, Protocol
+from esap_graphql.domain.basket import BasketLimits
+from esap_graphql.domain.records import ResultSet
+from esap_graphql.identity.authenticators import Authenticator, LocalAuthenticator
+from esap_graphql.identity.oidc import OidcAuthenticator
+from esap_graphql.messaging.arq_queue import ArqJobQueue, create_arq_pool
+from esap_graphql.messaging.event_bus import EventBus, InMemoryEventBus, RedisEventBus
+from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
+from esap_graphql.services.basket import BasketService
+from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
+from esap_graphql.services.job_types import JOB_TYPES, JobContext
+from esap_graphql.services.jobs import JobPolicy, JobService
+from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService, NameSource
+from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.target_positions import TargetPositions
+from esap_graphql.storage.basket_store import BasketStore
+from esap_graphql.storage.database import create_engine, database_url, migrate
+from esap_graphql.storage.job_store import JobStore
+from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.storage.sql_basket_store import SqlBasketStore
+from esap_graphql.storage.sql_job_store import SqlJobStore
+
+USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
+
+
+def new_worker_id(kind: str) -> str:
+    """A unique name for an executing process: kind, host, pid and a random suffix."""
+    return f"{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
+    """One connector per protocol, over these HTTP clients."""
+    return {
+        Protocol.TAP: TapConnector(http=clients),
+        Protocol.SCS: ScsConnector(http=clients),
+        Protocol.SIA: SiaConnector(http=clients),
+        Protocol.HTTP: HttpJsonConnector(http=clients),
+    }
+
+
+class Factory:
+    """Builds every long-lived object of one process from its settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        catalogue: Catalogue | None = None,
+        connectors: Mapping[Protocol, Connector] | None = None,
+        basket_store: BasketStore | None = None,
+        job_store: JobStore | None = None,
+        name_source: NameSource | None = None,
+    ) -> None:
+        self.settings = settings
+        self._name_source = name_source
+        self._catalogue = catalogue
+        self._connectors = connectors
+        self._basket_store = basket_store
+        self._job_store = job_store
+        self._engine: AsyncEngine | None = None
+        self._bus: EventBus | None = None
+        self._exit = contextlib.AsyncExitStack()
+
+    async def aclose(self) -> None:
+        """Stop and close everything built, newest first."""
+        await self._exit.aclose()
+
+    # ---- adapters -------------------------------------------------------------------------
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """The archive catalogue (read and validated once)."""
+        return self._catalogue or load_catalogue(self.settings.catalogue_path())
+
+    @cached_property
+    def service_clients(self) -> ServiceClients:
+        """One small connection pool per archive service, shared by every connector."""
+        settings = self.settings
+        clients = ServiceClients(
+            timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
+            per_service=settings.per_service_concurrency,
+            headers={"User-Agent": USER_AGENT},
+            ssl_context=httpx.create_ssl_context(),
+        )
+        self._exit.push_async_callback(clients.aclose)
+        return clients
+
+    @cached_property
+    def http(self) -> httpx.AsyncClient:
+        """The client for calls that are not archive queries (the identity provider)."""
+        settings = self.settings
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._exit.push_async_callback(client.aclose)
+        return client
+
+    @cached_property
+    def connectors(self) -> Mapping[Protocol, Connector]:
+        """One connector per protocol."""
+        return self._connectors or protocol_connectors(self.service_clients)
+
+    @cached_property
+    def tap_jobs(self) -> TapJobClient:
+        """Asynchronous jobs on archives' TAP services."""
+        return TapJobClient(clients=self.service_clients, timeout=self.settings.job_remote_timeout)
+
+    @cached_property
+    def names(self) -> NameResolutionService:
+        """Target names resolved through the Sesame mirrors (or the given source), cached."""
+        settings = self.settings
+        source = self._name_source or SesameNameSource(
+            http=self.http,
+            mirrors=settings.sesame_mirrors(),
+            databases=settings.sesame_databases,
+            timeout=settings.sesame_timeout,
+        )
+        return NameResolutionService(
+            source=source,
+            ttl=settings.name_cache_ttl,
+            not_found_ttl=settings.name_not_found_ttl,
+            size=settings.name_cache_size,
+        )
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """OIDC bearer tokens when an issuer is configured; otherwise the single local user."""
+        settings = self.settings
+        if not settings.oidc_issuer:
+            return LocalAuthenticator()
+        return OidcAuthenticator(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url,
+            http=self.http,
+            timeout=settings.oidc_timeout,
+            cache_ttl=settings.oidc_jwks_cache_ttl,
+        )
+
+    async def engine(self) -> AsyncEngine:
+        """The database engine, with the schema migrated to the newest revision."""
+        if self._engine is None:
+            settings = self.settings
+            engine = create_engine(database_url(settings.database_url, settings.data_dir))
+            self._exit.push_async_callback(engine.dispose)
+            await migrate(engine)
+            self._engine = engine
+        return self._engine
+
+    @cached_property
+    def result_files(self) -> ResultFiles:
+        """Job result files (a directory shared by gateways and workers)."""
+        return ResultFiles(root=self.settings.results_dir())
+
+    async def basket_store(self) -> BasketStore:
+        """Where baskets live."""
+        return self._basket_store or SqlBasketStore(engine=await self.engine())
+
+    async def job_store(self) -> JobStore:
+        """Where jobs live."""
+        if self._job_store is None:
+            self._job_store = SqlJobStore(engine=await self.engine())
+        return self._job_store
+
+    def _redis(self) -> redis.Redis:
+        assert self.settings.redis_url is not None
+        client: redis.Redis = redis.Redis.from_url(
+            self.settings.redis_url,
+            socket_connect_timeout=5,
+            socket_timeout=None,
+            health_check_interval=30,
+        )
+        self._exit.push_async_callback(client.aclose)
+        return client
+
+    def event_bus(self) -> EventBus:
+        """Phase events: on Redis pub/sub with a Redis URL, in memory otherwise."""
+        if self._bus is None:
+            if self.settings.redis_url:
+                self._bus = RedisEventBus(client=self._redis(), prefix=self.settings.redis_prefix)
+            else:
+                self._bus = InMemoryEventBus()
+            self._exit.push_async_callback(self._bus.aclose)
+        return self._bus
+
+    async def arq_queue(self) -> ArqJobQueue:
+        """The arq job queue on Redis (needs ``redis_url``)."""
+        settings = self.settings
+        assert settings.redis_url is not None
+        queue = ArqJobQueue(
+            pool=await create_arq_pool(settings.redis_url),
+            prefix=settings.redis_prefix,
+            job_timeout=settings.job_max_execution_duration,
+        )
+        self._exit.push_async_callback(queue.aclose)
+        return queue
+
+    # ---- services -------------------------------------------------------------------------
+
+    def queries(self, *, cached: bool = True) -> DatasetQueryService:
+        """The dataset query service (a worker's has no result cache across jobs)."""
+        settings = self.settings
+        cache = ResultCache[ResultSet](
+            ttl=settings.cache_ttl if cached else 0, size=settings.cache_size if cached else 0
+        )
+        return DatasetQueryService(
+            catalogue=self.catalogue,
+            connectors=self.connectors,
+            limits=QueryLimits(
+                timeout=settings.query_timeout,
+                max_records=settings.max_records,
+                max_page_size=settings.max_page_size,
+                per_service_concurrency=settings.per_service_concurrency,
+                global_concurrency=settings.global_concurrency,
+            ),
+            cache=cache,
+            # a target name becomes a cone for datasets that search by position only
+            targets=TargetPositions(
+                names=self.names,
+                connectors=self.connectors,
+                default_radius=settings.target_radius,
+            ),
+        )
+
+    def multi_queries(self, queries: DatasetQueryService) -> MultiQueryService:
+        """Multi-queries over the query service."""
+        return MultiQueryService(
+            catalogue=self.catalogue,
+            queries=queries,
+            max_datasets=self.settings.max_multi_query_datasets,
+        )
+
+    async def baskets(self) -> BasketService:
+        """Users' baskets."""
+        settings = self.settings
+        return BasketService(
+            store=await self.basket_store(),
+            catalogue=self.catalogue,
+            limits=BasketLimits(
+                max_items_per_call=settings.basket_max_items_per_call,
+                max_record_bytes=settings.basket_max_record_bytes,
+                max_items_per_basket=settings.basket_max_items,
+            ),
+        )
+
+    async def job_context(self, queries: DatasetQueryService) -> JobContext:
+        """What job code gets."""
+        settings = self.settings
+        return JobContext(
+            queries=queries,
+            multi_queries=self.multi_queries(queries),
+            baskets=await self.baskets(),
+            results=self.result_files,
+            tap_jobs=self.tap_jobs,
+            remote_timeout=settings.job_remote_timeout,
+            remote_poll_interval=settings.job_remote_poll_interval,
+            max_result_bytes=settings.job_max_result_bytes,
+        )
+
+    async def job_executor(self, worker_id: str, queries: DatasetQueryService) -> JobExecutor:
+        """Runs jobs by id under ``worker_id``."""
+        return JobExecutor(
+            store=await self.job_store(),
+            bus=self.event_bus(),
+            context=await self.job_context(queries),
+            types=JOB_TYPES,
+            worker_id=worker_id,
+        )
+
+    async def job_maintenance(self, queue: JobQueue, *, worker_id: str | None) -> JobMaintenance:
+        """Heartbeats, lost-worker recovery and destruction, started in the background and
+        stopped by ``aclose``."""
+        settings = self.settings
+        maintenance = JobMaintenance(
+            store=await self.job_store(),
+            bus=self.event_bus(),
+            results=self.result_files,
+            requeue=queue.enqueue,
+            abort=queue.abort,
+            worker_id=worker_id,
+            worker_timeout=settings.job_worker_timeout,
+            max_attempts=settings.job_max_attempts,
+            interval=settings.job_maintenance_interval,
+        )
+        await maintenance.tick()  # heartbeat before the first job; recover what others lost
+        maintenance.start()
+        self._exit.push_async_callback(maintenance.aclose)
+        return maintenance
+
+    async def jobs(self, queries: DatasetQueryService) -> JobService:
+        """The job service of a gateway: jobs go to arq workers when ``redis_url`` is set, to
+        an in-process runner otherwise."""
+        settings = self.settings
+        queue: JobQueue
+        worker_id: str | None = None
+        if settings.redis_url:
+            queue = await self.arq_queue()  # the gateway runs no jobs: it recovers and destroys
+        else:
+            worker_id = new_worker_id("inprocess")
+            executor = await self.job_executor(worker_id, queries)
+            queue = InProcessJobQueue(run=executor.execute, concurrency=settings.job_concurrency)
+            self._exit.push_async_callback(queue.aclose)
+        service = JobService(
+            store=await self.job_store(),
+            queue=queue,
+            bus=self.event_bus(),
+            results=self.result_files,
+            types=JOB_TYPES,
+            policy=JobPolicy(
+                default_execution_duration=settings.job_execution_duration,
+                max_execution_duration=settings.job_max_execution_duration,
+                destruction_delay=timedelta(seconds=settings.job_destruction_delay),
+                max_unfinished_jobs=settings.job_max_unfinished,
+            ),
+        )
+        await self.job_maintenance(queue, worker_id=worker_id)
+        if worker_id is not None:
+            await service.recover_queued()
+        return service
+
+    # ---- processes ------------------------------------------------------------------------
+
+    async def process_context(self) -> ProcessContext:
+        """Everything a gateway process holds, started."""
+        queries = self.queries()
+        return ProcessContext(
+            settings=self.settings,
+            catalogue=self.catalogue,
+            auth=self.authenticator,
+            queries=queries,
+            multi_queries=self.multi_queries(queries),
+            baskets=await self.baskets(),
+            jobs=await self.jobs(queries),
+            names=self.names,
+            close=self.aclose,
+        )
+
+    async def job_worker(self) -> JobWorker:
+        """Everything an arq worker process holds, started."""
+        worker_id = new_worker_id("arq")
+        executor = await self.job_executor(worker_id, self.queries(cached=False))
+        await self.job_maintenance(await self.arq_queue(), worker_id=worker_id)
+        return JobWorker(executor=executor, close=self.aclose)
+
+
+async def gateway_context(
+    settings: Settings,
+    *,
+    catalogue: Catalogue | None = None,
+    connectors: Mapping[Protocol, Connector] | None = None,
+    basket_store: BasketStore | None = None,
+) -> ProcessContext:
+    """The process context of a gateway built from ``settings`` (seams as for ``Factory``)."""
+    factory = Factory(
+        settings, catalogue=catalogue, connectors=connectors, basket_store=basket_store
+    )
+    try:
+        return await factory.process_context()
+    except BaseException:
+        await factory.aclose()
+        raise

@@ -1,0 +1,1 @@
+"""Identity providers: who a request's credentials belong to (adapters)."""

@@ -1,0 +1,1 @@
+"""Job queues and event buses: the in-process ones and those on Redis (arq, pub/sub)."""

@@ -1,0 +1,244 @@
+"""Jobs in SQLite or PostgreSQL (SQLAlchemy Core); every phase change is one conditional
+``UPDATE ... WHERE phase IN (the move's sources) RETURNING *``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from esap_graphql.domain.jobs import ErrorType, Job, JobError, JobFilter, JobResult, UnknownJob
+from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition, Move
+from esap_graphql.storage.job_store import UNFINISHED
+from esap_graphql.storage.job_tables import JobRow, JobWorkerRow
+
+_UNFINISHED = tuple(p.value for p in UNFINISHED)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _to_row_values(changes: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "results":
+            values["results"] = json.dumps(
+                [{"name": r.name, "mime_type": r.mime_type, "size": r.size} for r in value]
+            )
+        elif key == "error":
+            error: JobError | None = value
+            values["error_type"] = error.type.value if error else None
+            values["error_code"] = error.code if error else None
+            values["error_message"] = error.message if error else None
+            values["error_detail"] = error.detail if error else None
+        elif key == "parameters":
+            values["parameters"] = json.dumps(value)
+        elif key == "phase":
+            values["phase"] = value.value
+        else:
+            values[key] = value
+    return values
+
+
+def to_row(job: Job) -> JobRow:
+    """The table row of a job."""
+    values = _to_row_values(
+        {
+            "id": job.id,
+            "owner": job.owner,
+            "type": job.type,
+            "phase": job.phase,
+            "parameters": dict(job.parameters),
+            "run_id": job.run_id,
+            "creation_time": job.creation_time,
+            "start_time": job.start_time,
+            "end_time": job.end_time,
+            "quote": job.quote,
+            "execution_duration": job.execution_duration,
+            "destruction_time": job.destruction_time,
+            "results": job.results,
+            "error": job.error,
+            "attempts": job.attempts,
+            "worker": job.worker,
+        }
+    )
+    return JobRow(**values)
+
+
+def from_row(row: Any) -> Job:
+    """The domain job of a row (an ORM row or a result row with the same columns)."""
+    error = None
+    if row.error_type is not None:
+        error = JobError(
+            type=ErrorType(row.error_type),
+            code=row.error_code or "error",
+            message=row.error_message or "",
+            detail=row.error_detail,
+        )
+    creation = _aware(row.creation_time)
+    destruction = _aware(row.destruction_time)
+    assert creation is not None
+    assert destruction is not None
+    return Job(
+        id=row.id,
+        owner=row.owner,
+        type=row.type,
+        phase=ExecutionPhase(row.phase),
+        parameters=json.loads(row.parameters),
+        run_id=row.run_id,
+        creation_time=creation,
+        start_time=_aware(row.start_time),
+        end_time=_aware(row.end_time),
+        quote=_aware(row.quote),
+        execution_duration=row.execution_duration,
+        destruction_time=destruction,
+        results=tuple(
+            JobResult(name=r["name"], mime_type=r["mime_type"], size=int(r["size"]))
+            for r in json.loads(row.results)
+        ),
+        error=error,
+        attempts=row.attempts,
+        worker=row.worker,
+    )
+
+
+_T = JobRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlJobStore:
+    """Jobs in the gateway's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self._engine = engine
+        # SQLite has one writer at a time and makes a blocked connection sleep and retry;
+        # queueing this process's writes here is much faster than letting them collide.
+        self._sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        if self._sqlite_writes is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._sqlite_writes, self._engine.begin() as conn:
+            yield conn
+
+    async def add(self, job: Job) -> None:
+        # a Core insert: the ORM unit of work costs more than the write itself here
+        values = to_row(job).model_dump()
+        async with self._write() as conn:
+            await conn.execute(_T.insert().values(**values))
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(_T).where(_T.c.id == job_id))).first()
+        return from_row(row) if row is not None else None
+
+    async def find(self, owner: str, where: JobFilter) -> list[Job]:
+        query = select(_T).where(_T.c.owner == owner)
+        if where.phases:
+            query = query.where(_T.c.phase.in_([p.value for p in where.phases]))
+        else:
+            query = query.where(_T.c.phase != ExecutionPhase.ARCHIVED.value)
+        if where.after is not None:
+            query = query.where(_T.c.creation_time > where.after)
+        query = query.order_by(_T.c.creation_time.desc(), _T.c.id.desc())
+        if where.last is not None:
+            query = query.limit(where.last)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(r) for r in rows]
+
+    async def count_unfinished(self, owner: str) -> int:
+        query = select(func.count()).where(_T.c.owner == owner, _T.c.phase.in_(_UNFINISHED))
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def _conditional_update(
+        self, job_id: str, conditions: list[Any], values: dict[str, Any]
+    ) -> Job | None:
+        statement = (
+            update(_T).where(_T.c.id == job_id, *conditions).values(**values).returning(*_T.c)
+        )
+        async with self._write() as conn:
+            row = (await conn.execute(statement)).first()
+        return from_row(row) if row is not None else None
+
+    async def apply(
+        self, job_id: str, move: Move, *, expect_attempts: int | None = None, **changes: Any
+    ) -> Job:
+        conditions: list[Any] = [_T.c.phase.in_([p.value for p in move.sources])]
+        if expect_attempts is not None:
+            conditions.append(_T.c.attempts == expect_attempts)
+        job = await self._conditional_update(
+            job_id, conditions, _to_row_values({"phase": move.to, **changes})
+        )
+        if job is None:
+            current = await self.get(job_id)
+            if current is None:
+                raise UnknownJob(job_id)
+            raise IllegalPhaseTransition(job_id, current.phase, move.to)
+        return job
+
+    async def update(
+        self, job_id: str, *, only_in: Iterable[ExecutionPhase], **changes: Any
+    ) -> Job:
+        phases = [p.value for p in only_in]
+        job = await self._conditional_update(
+            job_id, [_T.c.phase.in_(phases)], _to_row_values(changes)
+        )
+        if job is None:
+            current = await self.get(job_id)
+            if current is None:
+                raise UnknownJob(job_id)
+            raise IllegalPhaseTransition(job_id, current.phase, current.phase)
+        return job
+
+    async def delete(self, job_id: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(delete(_T).where(_T.c.id == job_id))
+        return bool(result.rowcount)
+
+    async def expired(self, now: datetime) -> list[Job]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(_T).where(_T.c.destruction_time <= now))).all()
+        return [from_row(r) for r in rows]
+
+    async def in_phase(self, phase: ExecutionPhase) -> list[Job]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(_T).where(_T.c.phase == phase.value))).all()
+        return [from_row(r) for r in rows]
+
+    async def heartbeat(self, worker: str, at: datetime) -> None:
+        workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(workers).where(workers.c.id == worker).values(heartbeat=at)
+            )
+            if not result.rowcount:
+                await conn.execute(workers.insert().values(id=worker, heartbeat=at))
+
+    async def remove_worker(self, worker: str) -> None:
+        workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
+        async with self._write() as conn:
+            await conn.execute(delete(workers).where(workers.c.id == worker))
+
+    async def orphaned(self, alive_since: datetime) -> list[Job]:
+        workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
+        alive = select(workers.c.id).where(workers.c.heartbeat >= alive_since)
+        query = select(_T).where(
+            _T.c.phase == ExecutionPhase.EXECUTING.value,
+            (_T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(r) for r in rows]
