@@ -180,6 +180,7 @@ class Settings(BaseSettings):
     sesame_urls: str = Field(
         default="https://cds.unistra.fr/cgi-bin/nph-sesame,"
         "https://vizier.cfa.harvard.edu/viz-bin/nph-sesame",
+        pattern=r"^\s*https?://[^,\s]+(\s*,\s*https?://[^,\s]+)*\s*$",
         description="Sesame name resolver base URLs, comma-separated, tried in order "
         "(the next one when a mirror is down or answers nonsense).",
     )

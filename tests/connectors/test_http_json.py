@@ -7,11 +7,14 @@ styles the shipped ones do not use.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.domain.errors import (
@@ -344,15 +347,40 @@ async def test_tables_are_the_fields_of_the_records(
     assert await connector(http).capabilities(dataset, timeout=10) == ()
 
 
-async def test_hostile_values_reach_the_archive_as_one_parameter_value(
+ECHO = """\
+parameters: {target: target__icontains, collection: {name: "filter[c]", template: "c:{value}"}}
+fixed: {keep: 1}
+answer: {records: data.items}
+record: {id: name, title: value}
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(target=st.text(min_size=1, max_size=40), collection=st.text(min_size=1, max_size=20))
+def test_hostile_values_reach_the_archive_as_one_parameter_value(
+    recorded_apis: RecordedApis, target: str, collection: str
+) -> None:
+    try:
+        params = checked(target=target, collection=collection)
+    except InvalidParameter:
+        return  # refused before any request
+    dataset = http_dataset(f"{recorded_apis.url}/echo", ECHO)
+
+    async def received() -> list[tuple[str | None, str | None]]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            result = await connector(client).query(dataset, params, limit=10, timeout=10)
+        return [(r.id, r.title) for r in result.records]
+
+    expected = [("target__icontains", params.target)] if params.target else []
+    expected += [("filter[c]", f"c:{params.collection}")] if params.collection else []
+    assert asyncio.run(received()) == [*expected, ("keep", "1")]
+
+
+async def test_a_hostile_value_in_the_native_query(
     recorded_apis: RecordedApis, http: httpx.AsyncClient
 ) -> None:
-    dataset = http_dataset(
-        f"{recorded_apis.url}/echo",
-        "parameters: {target: target__icontains}\nfixed: {keep: 1}\n"
-        "answer: {records: data.items}\nrecord: {id: name, title: value}\n",
-    )
     hostile = "M31&keep=0&admin=1#frag/../../x?y=%00;' OR 1=1 --"
+    dataset = http_dataset(f"{recorded_apis.url}/echo", ECHO)
     result = await connector(http).query(dataset, checked(target=hostile), limit=10, timeout=10)
     assert [(r.id, r.title) for r in result.records] == [
         ("target__icontains", hostile),
