@@ -129,6 +129,7 @@ async def test_zenodo_pages_by_number_and_escapes_its_query_string(
     assert first["title"] == "ESCAPE D2.1 Data Lake prototype report"
     assert first["accessUrl"] == f"{recorded_apis.url}/records/5800000"
     assert first["sizeBytes"] == 1048576 + 512 + 2048  # both files
+    assert result["rows"][26]["sizeBytes"] is None  # a metadata-only record
     seen = recorded_apis.requests("/api/records")
     assert [s.param("page") for s in seen] == ["1", "2"]
     assert all(s.param("size") == "25" for s in seen)
