@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
 from esap_graphql.factory import gateway_context
+from esap_graphql.schema.subgraph import build_subgraph_schema
 from esap_graphql.uws.routes import ROUTES as UWS_ROUTES
 from esap_graphql.web.authentication import authentication
 from esap_graphql.web.export_routes import export_basket
@@ -53,12 +54,14 @@ class _GraphQLEndpoint:
 def create_app(settings: Settings, *, process: ProcessContext | None = None) -> Starlette:
     """The application; the lifespan builds the process context unless one is given."""
     graphql_endpoint = _GraphQLEndpoint()
+    subgraph_endpoint = _GraphQLEndpoint()  # the Apollo Federation subgraph (schema.subgraph)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         owned = process is None
         ctx = process or await gateway_context(settings)
         graphql_endpoint.app = GatewayGraphQL(ctx)
+        subgraph_endpoint.app = GatewayGraphQL(ctx, build=build_subgraph_schema)
         logger.info(
             "esap-graphql ready: %d archives, %d datasets",
             len(ctx.catalogue.archives),
@@ -74,6 +77,8 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
+            Route("/subgraph/graphql", subgraph_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/subgraph/graphql", subgraph_endpoint),
             Route("/health", health),
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),

@@ -74,10 +74,13 @@ def serve(args: argparse.Namespace) -> int:
 
 @command("export-schema")
 def export_schema(args: argparse.Namespace) -> int:
-    """Write the SDL (to schema.graphql or stdout)."""
+    """Write the SDL (to schema.graphql or stdout); --subgraph: the federation subgraph's."""
     from esap_graphql.schema import schema_sdl
+    from esap_graphql.schema.subgraph import subgraph_sdl
 
-    sdl = schema_sdl()
+    sdl = subgraph_sdl() if args.subgraph else schema_sdl()
+    if args.output is None:
+        args.output = "schema.subgraph.graphql" if args.subgraph else "schema.graphql"
     if args.output == "-":
         sys.stdout.write(sdl)
     else:
@@ -136,7 +139,11 @@ def worker_command(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="esap-graphql", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="esap-graphql",
+        description="The ESAP GraphQL gateway: serve it, run job workers, check a catalogue, "
+        "export the schema, migrate the database.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the gateway")
     p.add_argument(
@@ -145,7 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
-    p.add_argument("--output", "-o", default="schema.graphql", help="file, or - for stdout")
+    p.add_argument(
+        "--output", "-o", help="file, or - for stdout (default schema[.subgraph].graphql)"
+    )
+    p.add_argument(
+        "--subgraph",
+        action="store_true",
+        help="the Apollo Federation subgraph SDL (served at /subgraph/graphql)",
+    )
     p = sub.add_parser("check-config", help="validate a catalogue file")
     p.add_argument("path", help="catalogue YAML file")
     sub.add_parser("migrate", help="apply database migrations")

@@ -4,5 +4,5 @@
 # then open http://127.0.0.1:8000/graphql in a browser.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh runtime
 exec .venv/bin/esap-graphql serve "$@"

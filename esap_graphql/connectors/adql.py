@@ -5,23 +5,21 @@ configuration, numbers that are finite floats or ints, and string literals
 quoted here. A string literal is wrapped in single quotes with every single
 quote doubled (ADQL's only escape); characters that a server could read as
 the end of the statement or of the line (NUL, control characters) were
-already refused by ``domain.query.validate`` and are refused again here, so
+already refused by ``QueryParams.validated`` and are refused again here, so
 no user value can end the literal, open a comment or add a clause.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
+from esap_graphql.domain.archives import ADQL_NAME
 from esap_graphql.domain.errors import InvalidParameter
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
 
 def identifier(name: str) -> str:
     """A plain (unquoted) ADQL identifier; raise ``ValueError`` for anything else."""
-    if not _IDENTIFIER.match(name):
+    if not ADQL_NAME.match(name):
         raise ValueError(f"not a plain ADQL identifier: {name!r}")
     return name
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.errors import InvalidParameter, UnsupportedParameter
-from esap_graphql.domain.query import QueryParams
+from esap_graphql.domain.query import QueryParams, public_name
 
 
 def fixed_collection(dataset: Dataset, params: QueryParams) -> str | None:
@@ -32,10 +32,9 @@ def require_cone(dataset: Dataset, params: QueryParams) -> tuple[float, float, f
 
 def refuse(dataset: Dataset, params: QueryParams, *, supported: set[str]) -> None:
     """Raise ``UnsupportedParameter`` for the first given parameter not in ``supported``."""
-    names = {"calibration_level": "calibrationLevel", "dataproduct_type": "dataproductType"}
     for name in params.given():
         if name not in supported:
-            raise UnsupportedParameter(names.get(name, name), dataset.id, dataset.protocol.value)
+            raise UnsupportedParameter(public_name(name), dataset.id, dataset.protocol.value)
 
 
 def url_with(base: str, query: Mapping[str, str]) -> str:

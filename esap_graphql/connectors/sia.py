@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
-import httpx
 from pyvo.dal.sia import SIAResults
 from pyvo.dal.sia2 import SIA2Results
 
-from esap_graphql.connectors.http import ServiceClients, fetch
-from esap_graphql.connectors.params import fixed_collection, refuse, require_cone, url_with
-from esap_graphql.connectors.votable import votable_to_result
+from esap_graphql.connectors.params import fixed_collection, refuse, require_cone
+from esap_graphql.connectors.url_query import UrlQuery, UrlQueryConnector
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.query import QueryParams
-from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 
 _SIA1_SUPPORTED = {"ra", "dec", "radius"}
 
@@ -46,55 +43,17 @@ def sia_parameters(dataset: Dataset, params: QueryParams, *, limit: int) -> list
     return query
 
 
-class SiaConnector:
+class SiaConnector(UrlQueryConnector):
     """Queries image access services."""
 
-    def __init__(self, *, http: httpx.AsyncClient | ServiceClients) -> None:
-        self._clients = http if isinstance(http, ServiceClients) else ServiceClients.sharing(http)
+    def parameters(self, dataset: Dataset, params: QueryParams, *, limit: int) -> UrlQuery:
+        return sia_parameters(dataset, params, limit=limit)
 
-    def native_query(self, dataset: Dataset, params: QueryParams, *, limit: int) -> str:
-        """The image search URL."""
-        return url_with(dataset.access_url, dict(sia_parameters(dataset, params, limit=limit)))
+    def metadata_query(self, dataset: Dataset) -> UrlQuery:
+        return [("FORMAT", "METADATA")] if dataset.sia_version == 1 else [("MAXREC", "0")]
 
-    async def _run(
-        self, dataset: Dataset, query: list[tuple[str, str]], *, limit: int, timeout: float
-    ) -> ResultSet:
-        body = await fetch(
-            self._clients.for_service(dataset.service_key),
-            "GET",
-            dataset.access_url,
-            params=dict(query),
-            timeout=timeout,
-        )
-        return await asyncio.to_thread(
-            votable_to_result,
-            body,
-            url=dataset.access_url,
-            native_query=url_with(dataset.access_url, dict(query)),
-            field_map=dataset.field_map,
-            limit=limit,
-            results_class=SIAResults if dataset.sia_version == 1 else SIA2Results,
-        )
+    def results_class(self, dataset: Dataset) -> Any:
+        return SIAResults if dataset.sia_version == 1 else SIA2Results
 
-    async def query(
-        self, dataset: Dataset, params: QueryParams, *, limit: int, timeout: float
-    ) -> ResultSet:
-        """Run the image search; at most ``limit`` records."""
-        return await self._run(
-            dataset, sia_parameters(dataset, params, limit=limit), limit=limit, timeout=timeout
-        )
-
-    async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
-        """The answer's columns, from a metadata query (MAXREC=0, or FORMAT=METADATA for SIA 1)."""
-        query = [("FORMAT", "METADATA")] if dataset.sia_version == 1 else [("MAXREC", "0")]
-        result = await self._run(dataset, query, limit=0, timeout=timeout)
-        return (
-            TableInfo(
-                name=dataset.id, description=dataset.description or None, columns=result.columns
-            ),
-        )
-
-    async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
-        """The image search endpoint, by SIA version (the protocol has no common VOSI path)."""
-        standard = "ivo://ivoa.net/std/SIA" + ("" if dataset.sia_version == 1 else "#query-2.0")
-        return (Capability(standard_id=standard, access_url=dataset.access_url, role="std"),)
+    def standard_id(self, dataset: Dataset) -> str:
+        return "ivo://ivoa.net/std/SIA" + ("" if dataset.sia_version == 1 else "#query-2.0")

@@ -16,7 +16,7 @@ from esap_graphql.connectors.params import fixed_collection
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.errors import MalformedResponse, UnsupportedParameter
-from esap_graphql.domain.query import QueryParams
+from esap_graphql.domain.query import QueryParams, public_name
 from esap_graphql.domain.records import Capability, ColumnInfo, ResultSet, TableInfo
 
 # ObsCore column names, the default for each filter; a dataset's ``fields``
@@ -29,7 +29,6 @@ _OBSCORE_FILTER_COLUMNS = {
     "calibration_level": "calib_level",
     "dataproduct_type": "dataproduct_type",
 }
-_PARAMETER_NAMES = {"calibration_level": "calibrationLevel", "dataproduct_type": "dataproductType"}
 
 
 def is_obscore(dataset: Dataset) -> bool:
@@ -43,7 +42,7 @@ def _filter_column(dataset: Dataset, record_field: str) -> str:
         return column
     if is_obscore(dataset) or not dataset.field_map:
         return _OBSCORE_FILTER_COLUMNS[record_field]
-    raise UnsupportedParameter(_PARAMETER_NAMES.get(record_field, record_field), dataset.id, "tap")
+    raise UnsupportedParameter(public_name(record_field), dataset.id, "tap")
 
 
 def build_adql(dataset: Dataset, params: QueryParams) -> str:
@@ -71,13 +70,13 @@ def build_adql(dataset: Dataset, params: QueryParams) -> str:
     ):
         if value is not None:
             column = adql.identifier(_filter_column(dataset, record_field))
-            literal = adql.string_literal(
-                value, parameter=_PARAMETER_NAMES.get(record_field, record_field)
-            )
+            literal = adql.string_literal(value, parameter=public_name(record_field))
             conditions.append(f"{column} = {literal}")
     if params.calibration_level is not None:
         column = adql.identifier(_filter_column(dataset, "calibration_level"))
-        literal = adql.number_literal(params.calibration_level, parameter="calibrationLevel")
+        literal = adql.number_literal(
+            params.calibration_level, parameter=public_name("calibration_level")
+        )
         conditions.append(f"{column} = {literal}")
     return adql.select(dataset.table, conditions)
 

@@ -6,9 +6,14 @@ Pure data: nothing here knows about YAML, GraphQL or the network.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 from esap_graphql.domain.http_api import HttpApi
+
+#: A plain ADQL identifier (a table may be schema-qualified). Quoted identifiers are not needed
+#: for any archive we know and would widen the injection surface.
+ADQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
 
 class Protocol(enum.Enum):

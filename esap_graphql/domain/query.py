@@ -10,8 +10,18 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from esap_graphql.domain.errors import InvalidParameter
-from esap_graphql.domain.query_fields import DATAPRODUCT_TYPES
 
+#: ObsCore data product types (``dataproduct_type``).
+DATAPRODUCT_TYPES: tuple[str, ...] = (
+    "image",
+    "cube",
+    "spectrum",
+    "sed",
+    "timeseries",
+    "visibility",
+    "event",
+    "measurements",
+)
 #: Longest free-text value accepted (target names, collections).
 MAX_TEXT_LENGTH = 256
 #: Largest search radius accepted, in degrees.

@@ -5,17 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from esap_graphql.domain.archives import FieldType, Protocol, QueryField
-
-DATAPRODUCT_TYPES: tuple[str, ...] = (
-    "image",
-    "cube",
-    "spectrum",
-    "sed",
-    "timeseries",
-    "visibility",
-    "event",
-    "measurements",
-)
+from esap_graphql.domain.query import DATAPRODUCT_TYPES, public_name
 
 _RA = QueryField(
     name="ra",
@@ -46,14 +36,14 @@ _TARGET = QueryField(
     description="Name of the observed target, matched exactly.",
 )
 _CALIB = QueryField(
-    name="calibrationLevel",
+    name=public_name("calibration_level"),
     label="Calibration level",
     type=FieldType.ENUM,
     allowed_values=("0", "1", "2", "3", "4"),
     description="ObsCore calibration level: 0 raw instrument data to 4 analysis products.",
 )
 _DPTYPE = QueryField(
-    name="dataproductType",
+    name=public_name("dataproduct_type"),
     label="Data product type",
     type=FieldType.ENUM,
     allowed_values=DATAPRODUCT_TYPES,

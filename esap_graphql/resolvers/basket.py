@@ -16,7 +16,6 @@ from esap_graphql.domain.basket import (
     export_path,
 )
 from esap_graphql.domain.errors import UsageError
-from esap_graphql.domain.users import User
 from esap_graphql.resolvers.context import RequestContext
 
 
@@ -83,8 +82,3 @@ def archive(ctx: RequestContext, archive_id: str) -> Archive | None:
 def export_url(ctx: RequestContext, name: str, fmt: ExportFormat) -> str:
     """The absolute URL a basket is exported at: the public URL if set, else the request's."""
     return ctx.base_url + export_path(name, fmt)
-
-
-def viewer(ctx: RequestContext) -> tuple[User, bool]:
-    """The caller, and whether the gateway runs in single-user mode."""
-    return ctx.user, not ctx.process.auth.required

@@ -24,6 +24,7 @@ from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 from esap_graphql.schema.names import NameQuery
+from esap_graphql.schema.viewer import ViewerQuery
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ QUERIES: tuple[type, ...] = (
     CatalogueQuery,
     MultiQueryQuery,
     BasketQuery,
+    ViewerQuery,
     JobQuery,
     NameQuery,
 )
@@ -84,16 +86,21 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, fast_lists: bool = True
+    *,
+    max_depth: int = 12,
+    max_tokens: int = 5000,
+    fast_lists: bool = True,
+    schema_class: type[strawberry.Schema] = strawberry.Schema,
 ) -> strawberry.Schema:
     """The schema served by the gateway, with its size guards.
 
     Parsing and validating a document costs several milliseconds, as much as
     a small archive query: both are cached per document text (bounded LRU).
     The depth rule is built once, so that validation results can be reused.
+    ``schema_class`` builds the federation subgraph (``schema.subgraph``).
     """
     depth_rule = create_validator(max_depth, None, None)
-    return strawberry.Schema(
+    return schema_class(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

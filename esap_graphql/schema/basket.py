@@ -286,16 +286,6 @@ DeleteBasketResult = Annotated[
 _BASKET_ARG = strawberry.argument(description="Basket name; the default basket when null.")
 
 
-@strawberry.type(description="Who is asking.")
-class Viewer:
-    id: str = strawberry.field(description="Stable user id (issuer and subject of the token).")
-    name: str | None = strawberry.field(description="Display name, from the token.")
-    email: str | None = strawberry.field(description="E-mail address, from the token.")
-    single_user: bool = strawberry.field(
-        description="True when sign-in is off and every caller is the one local user."
-    )
-
-
 @strawberry.type
 class BasketQuery:
     @strawberry.field(
@@ -308,11 +298,6 @@ class BasketQuery:
     @strawberry.field(description="The caller's baskets by name; the default one is always there.")
     async def baskets(self, info: Info) -> list[Basket]:
         return [Basket.from_summary(s) for s in await resolve.baskets(info.context)]
-
-    @strawberry.field(description="The caller: the signed-in user, or the local user.")
-    def me(self, info: Info) -> Viewer:
-        user, single = resolve.viewer(info.context)
-        return Viewer(id=user.id, name=user.name, email=user.email, single_user=single)
 
 
 @strawberry.type

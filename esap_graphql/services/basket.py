@@ -13,6 +13,7 @@ from esap_graphql.domain.basket import (
     DEFAULT_BASKET,
     AddOutcome,
     Basket,
+    BasketItem,
     BasketLimits,
     BasketSummary,
     ExportFormat,
@@ -102,6 +103,14 @@ class BasketService:
         if all(s.name != DEFAULT_BASKET for s in summaries):
             summaries.insert(0, BasketSummary(name=DEFAULT_BASKET, count=0))
         return summaries
+
+    async def items(self, user: User, ids: Sequence[str]) -> dict[str, BasketItem]:
+        """The user's items with these ids (from any basket), by id; others are left out."""
+        found = await self._store.items(user.id, list(dict.fromkeys(ids)))
+        return {
+            i.id: i if i.dataset_id in self._available else replace(i, dataset_available=False)
+            for i in found
+        }
 
     def table(self, basket: Basket) -> dict[str, Any]:
         """A basket's items as one table value (columns, rows), for large baskets."""

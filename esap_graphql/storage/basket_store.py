@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from esap_graphql.domain.basket import AddOutcome, Basket, BasketSummary, NewBasketItem
+from esap_graphql.domain.basket import AddOutcome, Basket, BasketItem, BasketSummary, NewBasketItem
 
 
 class BasketStore(Protocol):
@@ -36,4 +36,8 @@ class BasketStore(Protocol):
 
     async def list(self, user_id: str) -> list[BasketSummary]:
         """The user's baskets, by name."""
+        ...
+
+    async def items(self, user_id: str, ids: Sequence[str]) -> Sequence[BasketItem]:
+        """The user's items with these ids, from any basket, by id; unknown ids are left out."""
         ...

@@ -112,3 +112,16 @@ class InMemoryBasketStore:
             for (owner, name), stored in sorted(self._baskets.items())
             if owner == user_id
         ]
+
+    async def items(self, user_id: str, ids: Sequence[str]) -> Sequence[BasketItem]:
+        wanted = set(ids)
+        return sorted(
+            (
+                item
+                for (owner, _), stored in self._baskets.items()
+                if owner == user_id
+                for item in stored.items.values()
+                if item.id in wanted
+            ),
+            key=lambda i: int(i.id),
+        )

@@ -47,6 +47,7 @@ def _chunks(items: Sequence[NewBasketItem]) -> Iterator[Sequence[NewBasketItem]]
 
 
 _ITEM_TABLE: sa.Table = SQLModel.metadata.tables["basket_item"]
+_BASKET_TABLE: sa.Table = SQLModel.metadata.tables["basket"]
 _ITEM_COLUMNS = tuple(
     _ITEM_TABLE.c[name]
     for name in (
@@ -309,3 +310,24 @@ class SqlBasketStore:
                 )
                 for name, created, count, latest in rows
             ]
+
+    async def items(self, user_id: str, ids: Sequence[str]) -> Sequence[BasketItem]:
+        wanted = sorted({int(i) for i in ids if i.isdecimal() and len(i) < 19})
+        found: list[BasketItem] = []
+        async with self._session() as session, session.begin():
+            connection = await session.connection()
+            for start in range(0, len(wanted), _CHUNK):
+                rows = await connection.execute(
+                    sa.select(*_ITEM_COLUMNS, _BASKET_TABLE.c.name)
+                    .join(_BASKET_TABLE, _BASKET_TABLE.c.id == _ITEM_TABLE.c.basket_id)
+                    .where(
+                        _BASKET_TABLE.c.user_id == user_id,
+                        _ITEM_TABLE.c.id.in_(wanted[start : start + _CHUNK]),
+                    )
+                )
+                by_basket: dict[str, list[Sequence[Any]]] = {}
+                for row in rows.all():
+                    by_basket.setdefault(row[-1], []).append(row[:-1])
+                for basket, basket_rows in by_basket.items():
+                    found += _to_items(basket_rows, basket)
+        return sorted(found, key=lambda i: int(i.id))

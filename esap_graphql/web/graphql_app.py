@@ -4,12 +4,14 @@ app."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
@@ -37,10 +39,12 @@ _WS_TOKEN_KEYS = ("Authorization", "authorization", "token", "accessToken")
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     """strawberry's ASGI app, with our typed context built per request."""
 
-    def __init__(self, process: ProcessContext) -> None:
+    def __init__(
+        self, process: ProcessContext, *, build: Callable[..., Schema] = build_schema
+    ) -> None:
         settings = process.settings
         super().__init__(
-            build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens),
+            build(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens),
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             keep_alive=True,

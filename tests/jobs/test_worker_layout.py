@@ -32,3 +32,27 @@ def test_worker_command_needs_redis(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "ESAP_REDIS_URL is not set" in result.stderr
+
+
+def test_the_arq_internals_the_worker_overrides_are_there() -> None:
+    # WakeableWorker replaces Worker.main and Worker.start_jobs and reads worker state that
+    # arq does not document; pyproject pins arq to the minor release this was written for,
+    # and this fails first if that pin is ever widened past a change.
+    import inspect
+
+    import arq
+    from arq.worker import Worker
+
+    assert arq.VERSION.startswith("0.28.")
+    assert list(inspect.signature(Worker.start_jobs).parameters) == ["self", "job_ids"]
+    assert inspect.iscoroutinefunction(Worker.main)
+    assert inspect.iscoroutinefunction(Worker._poll_iteration)
+    assert callable(Worker._release_sem_dec_counter_on_complete)
+    from esap_worker.worker import create_worker
+
+    from esap_graphql.config import Settings
+
+    worker = create_worker(Settings(redis_url="redis://127.0.0.1:6379/9"))  # does not connect
+    assert isinstance(worker, Worker)
+    for name in ("job_counter", "max_jobs", "sem", "tasks", "in_progress_timeout_s", "queue_name"):
+        assert hasattr(worker, name), name

@@ -1,0 +1,202 @@
+"""Process settings: the environment (prefix ``ESAP_``) or keyword arguments, read once at
+start-up; everything else receives them as arguments."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CATALOGUE = "catalogue.yaml"
+
+
+class Settings(BaseSettings):
+    """Process settings, from the environment (prefix ``ESAP_``) or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="ESAP_", extra="ignore")
+
+    config: Path | None = Field(
+        default=None,
+        description="Archive catalogue (YAML). Default: the catalogue shipped with the package.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server binds to.")
+    port: int = Field(default=8000, description="Port the server listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL clients reach the gateway at, for links it hands out "
+        "(export URLs, UWS results). Default: taken from each request.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Directory for the embedded database and job results."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database, e.g. postgresql+asyncpg://host/db. "
+        "Default: SQLite in data_dir.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the arq job queue and event bus. Default: in-process jobs.",
+    )
+    query_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a dataset query may take unless it sets its own."
+    )
+    connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to establish a connection to an archive."
+    )
+    max_records: int = Field(
+        default=10_000, ge=1, description="Most records fetched from an archive for one query."
+    )
+    max_page_size: int = Field(default=10_000, ge=1, description="Largest page size allowed.")
+    max_query_depth: int = Field(
+        default=12, ge=2, description="Deepest GraphQL selection accepted (query-size guard)."
+    )
+    max_query_tokens: int = Field(
+        default=5_000, ge=100, description="Most tokens in one GraphQL document (query-size guard)."
+    )
+    max_multi_query_datasets: int = Field(
+        default=100, ge=1, description="Most datasets one multi-query may name."
+    )
+    cache_ttl: float = Field(
+        default=300.0, ge=0, description="Seconds a dataset query result is reused; 0 disables."
+    )
+    cache_size: int = Field(default=256, ge=0, description="Most query results kept in the cache.")
+    per_service_concurrency: int = Field(
+        default=4, ge=1, description="Most concurrent requests to one archive service."
+    )
+    global_concurrency: int = Field(
+        default=64, ge=1, description="Most concurrent archive requests in all."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer; setting it turns authentication on."
+    )
+    oidc_audience: str | None = Field(default=None, description="Expected JWT audience.")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="JWKS URL. Default: discovered from the issuer."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="Reserved for confidential clients; never logged."
+    )
+    oidc_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to fetch the issuer's discovery document or JWKS."
+    )
+    oidc_jwks_cache_ttl: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds the issuer's signing keys are reused before being fetched again "
+        "(an unknown key id triggers an earlier fetch).",
+    )
+    basket_max_items_per_call: int = Field(
+        default=500, ge=1, description="Most items (or item ids) one basket mutation accepts."
+    )
+    basket_max_record_bytes: int = Field(
+        default=65_536, ge=2, description="Largest native record (as JSON, in bytes) an item keeps."
+    )
+    basket_max_items: int = Field(default=100_000, ge=1, description="Most items one basket holds.")
+    job_execution_duration: int = Field(
+        default=600, ge=1, description="Seconds a job may run unless it asks for another limit."
+    )
+    job_max_execution_duration: int = Field(
+        default=86_400, ge=1, description="Longest execution duration a job may ask for, seconds."
+    )
+    job_destruction_delay: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="Seconds after creation when a job and its results are deleted.",
+    )
+    job_max_unfinished: int = Field(
+        default=100, ge=1, description="Most jobs one user may have that have not ended."
+    )
+    job_results_dir: Path | None = Field(
+        default=None,
+        description="Directory of job result files, shared by gateways and workers. "
+        "Default: data_dir/results.",
+    )
+    job_concurrency: int = Field(
+        default=10,
+        ge=1,
+        description="Jobs one worker process (or the in-process runner) runs at once.",
+    )
+    job_max_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Times a job is started before a lost worker (killed, crashed) ends it "
+        "in ERROR.",
+    )
+    job_worker_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a worker counts as lost.",
+    )
+    job_maintenance_interval: float = Field(
+        default=3.0,
+        gt=0,
+        description="Seconds between heartbeats, lost-worker checks and destruction of old jobs.",
+    )
+    job_poll_delay: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds an idle arq worker waits before looking at the queue again when "
+        "nothing woke it (a new job wakes one idle worker at once through Redis).",
+    )
+    job_remote_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one call to a remote job service may take."
+    )
+    job_max_result_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Largest result file a job fetches from a remote service, in bytes.",
+    )
+    job_remote_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between first looks at a remote async TAP job."
+    )
+    redis_prefix: str = Field(
+        default="esap", description="Prefix of the Redis keys and channels of jobs and events."
+    )
+
+    sesame_urls: str = Field(
+        default="https://cds.unistra.fr/cgi-bin/nph-sesame,"
+        "https://vizier.cfa.harvard.edu/viz-bin/nph-sesame",
+        pattern=r"^\s*https?://[^,\s]+(\s*,\s*https?://[^,\s]+)*\s*$",
+        description="Sesame name resolver base URLs, comma-separated, tried in order "
+        "(the next one when a mirror is down or answers nonsense).",
+    )
+    sesame_databases: str = Field(
+        default="SNV",
+        pattern=r"^~?[SNVA]{1,4}$",
+        description="Sesame databases asked, in order: S Simbad, N NED, V VizieR, A all.",
+    )
+    sesame_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one Sesame mirror may take to answer."
+    )
+    name_cache_ttl: float = Field(
+        default=86_400.0, ge=0, description="Seconds a resolved name's position is reused."
+    )
+    name_not_found_ttl: float = Field(
+        default=600.0, ge=0, description="Seconds a name no resolver knows is remembered as such."
+    )
+    name_cache_size: int = Field(default=10_000, ge=0, description="Most names kept resolved.")
+    target_radius: float = Field(
+        default=0.1,
+        gt=0,
+        le=90,
+        description="Degrees searched around a target name's position when no radius is given.",
+    )
+
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    def catalogue_path(self) -> Path:
+        """The catalogue file in force."""
+        if self.config is not None:
+            return self.config
+        return Path(str(resources.files("esap_graphql").joinpath(DEFAULT_CATALOGUE)))
+
+    def sesame_mirrors(self) -> tuple[str, ...]:
+        """The Sesame base URLs, in the order they are tried."""
+        return tuple(u.strip() for u in self.sesame_urls.split(",") if u.strip())
+
+    def results_dir(self) -> Path:
+        """Where job results are written."""
+        return self.job_results_dir or self.data_dir / "results"
