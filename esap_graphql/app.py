@@ -24,6 +24,7 @@ from esap_graphql.web.authentication import authentication
 from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
+from esap_graphql.web.hygiene import hygiene
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,13 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,
         ],
-        middleware=[authentication()],
+        middleware=[
+            *hygiene(
+                allowed_hosts=settings.trusted_hosts(),
+                cors_origins=settings.cors_origins,
+                public_url=settings.public_url,
+            ),
+            authentication(),
+        ],
         lifespan=lifespan,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -21,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.connectors.base import Connector
-from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
+from esap_graphql.connectors.http import AnswerBudget, ServiceClients
 from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sesame import SesameNameSource
@@ -107,24 +109,46 @@ class Factory:
 
     @cached_property
     def service_clients(self) -> ServiceClients:
-        """One small connection pool per archive service, shared by every connector."""
+        """One small connection pool per archive service, shared by every connector, behind
+        the egress policy and the process's budget for answers in flight."""
         settings = self.settings
         clients = ServiceClients(
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             per_service=settings.per_service_concurrency,
             headers={"User-Agent": USER_AGENT},
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=self.ssl_context,
+            policy=self.egress,
+            budget=AnswerBudget(settings.answer_budget_bytes),
+            max_answer_bytes=settings.max_answer_bytes,
         )
         self._exit.push_async_callback(clients.aclose)
         return clients
 
     @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """One TLS context for every outbound client (building one loads the CA bundle)."""
+        return httpx.create_ssl_context()
+
+    @cached_property
+    def egress(self) -> EgressPolicy:
+        """Where outbound requests may go: each dataset's service, and the hosts the catalogue
+        lets it send us to."""
+        follow: dict[str, set[str]] = {}
+        for dataset in self.catalogue.datasets:
+            follow.setdefault(origin(dataset.access_url)[1], set()).update(dataset.follow_hosts)
+        return EgressPolicy(follow=follow)
+
+    @cached_property
     def http(self) -> httpx.AsyncClient:
-        """The client for calls that are not archive queries (the identity provider)."""
+        """The client for calls that are not archive queries (the identity provider), behind
+        the egress policy; it follows no redirects."""
         settings = self.settings
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=4)
         client = httpx.AsyncClient(
+            transport=guarded_transport(self.egress, ssl_context=self.ssl_context, limits=limits),
             timeout=httpx.Timeout(settings.query_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
         )
         self._exit.push_async_callback(client.aclose)
         return client

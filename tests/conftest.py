@@ -65,6 +65,6 @@ async def app(settings: Settings, process: ProcessContext) -> AsyncIterator[Star
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process over ASGI."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as http:
         yield http

@@ -175,7 +175,11 @@ class RecordedApis:
                 rest["start"] = str(start + size)
                 query = "&".join(f"{k}={v}" for k, v in rest.items())
                 path = request.url.path
-                following = f"{path}?{query}" if q.get("relative") else f"{self.url}{path}?{query}"
+                # via_localhost: the same server under another host name
+                base = self.url
+                if q.get("via_localhost"):
+                    base = base.replace("127.0.0.1", "localhost")
+                following = f"{path}?{query}" if q.get("relative") else f"{base}{path}?{query}"
         items = self._items(total, start, size)
         body: dict[str, Any] = {"data": {"items": items}, "meta": {"total": total}}
         if style in ("cursor", "link"):

@@ -84,6 +84,7 @@ class _DatasetConfig(BaseModel):
     timeout: Annotated[float, Field(gt=0)] | None = None
     max_records: Annotated[int, Field(ge=1)] | None = None
     fields: dict[str, str] = {}
+    follow_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")]] = []
     query_fields: list[_QueryFieldConfig] | None = None
     http: HttpApiConfig | None = None
 
@@ -193,6 +194,7 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         max_records=cfg.max_records,
         collections=tuple(cfg.collections),
         field_map=dict(cfg.fields),
+        follow_hosts=tuple(h.lower() for h in cfg.follow_hosts),
         query_fields=query_fields,
         http=to_http_api(cfg.http) if cfg.http is not None else None,
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CATALOGUE = "catalogue.yaml"
 
@@ -27,6 +29,17 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL clients reach the gateway at, for links it hands out "
         "(export URLs, UWS results). Default: taken from each request.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description="Host names (Host header) the gateway answers to, comma-separated; "
+        "'*.example.org' matches subdomains, '*' any host. The host of public_url is added. "
+        "/health, /ready and /metrics answer any host (probes use addresses).",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Origins (scheme://host[:port]) of web frontends served from elsewhere that "
+        "may call the API from a browser, comma-separated. Same-origin pages need none.",
     )
     data_dir: Path = Field(
         default=Path("data"), description="Directory for the embedded database and job results."
@@ -50,6 +63,18 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="Most records fetched from an archive for one query."
     )
     max_page_size: int = Field(default=10_000, ge=1, description="Largest page size allowed.")
+    max_answer_bytes: int = Field(
+        default=256 * 1024**2,
+        ge=1024,
+        description="Largest answer read from an archive, decompressed, in bytes; a larger "
+        "one is refused (MalformedResponse), not truncated.",
+    )
+    answer_budget_bytes: int = Field(
+        default=1024**3,
+        ge=1024,
+        description="Most bytes of archive answers one process holds at once, over every "
+        "request; past it a query waits briefly, then fails with code gateway_busy.",
+    )
     max_query_depth: int = Field(
         default=12, ge=2, description="Deepest GraphQL selection accepted (query-size guard)."
     )
@@ -186,6 +211,22 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def trusted_hosts(self) -> list[str]:
+        """The allowed hosts, with the public URL's."""
+        hosts = list(self.allowed_hosts)
+        if self.public_url:
+            public = urlsplit(self.public_url).hostname
+            if public and public not in hosts:
+                hosts.append(public)
+        return hosts
 
     def catalogue_path(self) -> Path:
         """The catalogue file in force."""

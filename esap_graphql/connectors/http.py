@@ -1,45 +1,211 @@
-"""HTTP exchanges with archives: timeouts, size caps and error translation in one place."""
+"""HTTP exchanges with archives: the egress policy, bounded memory, timeouts and error
+translation in one place.
+
+An answer is read as it arrives, decompressed here in bounded steps (so a small gzip bomb
+cannot expand at once), counted against a cap per answer and against one budget for every
+answer in flight in the process, and released when the caller has read it. Redirects are
+followed by hand, and only where the egress policy lets them go.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import re
 import ssl
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 import httpx
 
+from esap_graphql.connectors.egress import EgressPolicy, EgressRefused, guarded_transport
 from esap_graphql.domain.errors import (
+    ArchiveError,
     ArchiveFailure,
     ArchiveTimeout,
     ArchiveUnreachable,
     MalformedResponse,
 )
 
-#: Largest answer read from an archive; a larger one is refused, not truncated.
-MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+#: Largest answer read from an archive by default; a larger one is refused, not truncated.
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: Redirects followed for one request (each within the egress policy).
+MAX_REDIRECTS = 5
+#: Most bytes one decompression step may produce.
+_STEP = 64 * 1024
+#: Content codings we ask for, and decode ourselves.
+ACCEPT_ENCODING = "gzip, deflate"
 
 _INFO_ERROR = re.compile(
     rb"<INFO[^>]*name=\"QUERY_STATUS\"[^>]*value=\"ERROR\"[^>]*>(.*?)</INFO>", re.S | re.I
 )
 _NOT_TEXT = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>?")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]+")
+
+
+#: The policy where none is given: redirects stay on the service's own host.
+_SAME_HOST = EgressPolicy()
+
+
+class GatewayBusy(ArchiveError):
+    """The process's budget for archive answers in flight stayed used up: try again soon."""
+
+    code = "gateway_busy"
+
+    def __init__(self, url: str, budget: int) -> None:
+        super().__init__(
+            f"the gateway is receiving more than {budget // 2**20} MiB from archives at once; "
+            "try again in a moment",
+            url=url,
+        )
+
+
+def _clean(text: str, limit: int = 300) -> str:
+    return " ".join(_UNPRINTABLE.sub(" ", text).split())[:limit]
 
 
 def error_text(body: bytes) -> str:
-    """The archive's own explanation, from a VOTable error document or the body's start."""
-    match = _INFO_ERROR.search(body)
+    """The archive's own explanation, from a VOTable error document or the body's words: one
+    line of printable text, at most 300 characters, never markup."""
+    match = _INFO_ERROR.search(body[: 1024 * 1024])
     if match:
-        return match.group(1).decode("utf-8", "replace").strip() or "query failed"
+        words = html.unescape(_TAG.sub(" ", match.group(1).decode("utf-8", "replace")))
+        return _clean(words) or "query failed"
     # An HTML error page spends its first bytes on <head>: read further, drop
     # scripts, styles and tags (a tag cut off at the end too), keep the words.
     text = body[:8192].decode("utf-8", "replace")
     text = _NOT_TEXT.sub(" ", text)
-    text = " ".join(html.unescape(_TAG.sub(" ", text)).split())
-    return text[:300] or "no explanation given"
+    return _clean(html.unescape(_TAG.sub(" ", text))) or "no explanation given"
 
 
-async def fetch(
+class AnswerBudget:
+    """Bytes of archive answers held in memory at once, over the whole process."""
+
+    def __init__(self, limit: int, *, wait: float = 5.0) -> None:
+        self.limit = limit
+        self._wait = wait
+        self._used = 0
+        self._freed = asyncio.Condition()
+
+    @property
+    def used(self) -> int:
+        """Bytes held now."""
+        return self._used
+
+    async def take(self, size: int, url: str) -> None:
+        """Hold ``size`` more bytes, waiting a little for others to finish; raise
+        ``GatewayBusy`` when the budget stays used up."""
+        if self._used + size <= self.limit:
+            self._used += size
+            return
+        try:
+            async with self._freed, asyncio.timeout(self._wait):
+                await self._freed.wait_for(lambda: self._used + size <= self.limit)
+                self._used += size
+        except TimeoutError:
+            raise GatewayBusy(url, self.limit) from None
+
+    async def give_back(self, size: int) -> None:
+        """Release bytes taken."""
+        async with self._freed:
+            self._used -= size
+            self._freed.notify_all()
+
+
+class _Decoder:
+    """Content-Encoding decoding in steps of at most ``_STEP`` bytes."""
+
+    def __init__(self, encoding: str, url: str) -> None:
+        coding = encoding.strip().lower()
+        self._url = url
+        if coding in ("", "identity"):
+            self._wbits: int | None = None
+        elif coding in ("gzip", "x-gzip"):
+            self._wbits = 16 + zlib.MAX_WBITS
+        elif coding == "deflate":
+            self._wbits = zlib.MAX_WBITS
+        else:
+            raise MalformedResponse(url, f"unsupported content encoding {coding[:20]!r}")
+        self._zlib = zlib.decompressobj(self._wbits) if self._wbits is not None else None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``data``, in pieces of at most ``_STEP`` bytes (a generator:
+        the caller counts each piece before the next one is made)."""
+        if self._zlib is None or self._wbits is None:
+            yield data
+            return
+        try:
+            while data:
+                yield self._zlib.decompress(data, _STEP)
+                data = self._zlib.unconsumed_tail
+                if self._zlib.eof and self._zlib.unused_data:  # gzip members may follow
+                    data = self._zlib.unused_data
+                    self._zlib = zlib.decompressobj(self._wbits)
+        except zlib.error as exc:
+            raise MalformedResponse(self._url, "the compressed answer is corrupt") from exc
+
+
+#: Receives an answer's decoded bytes piece by piece (a file being written).
+Sink = Callable[[bytes], Awaitable[None]]
+
+
+class _Answer:
+    """An answer being read: its bytes so far (or where they go), and what they hold of the
+    budget."""
+
+    def __init__(
+        self, url: str, max_bytes: int, budget: AnswerBudget | None, sink: Sink | None = None
+    ) -> None:
+        self.url = url
+        self.max_bytes = max_bytes
+        self.budget = budget
+        self.sink = sink
+        self.size = 0
+        self.held = 0
+        self.body = bytearray()
+
+    async def add(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if self.size > self.max_bytes:
+            raise MalformedResponse(self.url, f"answer exceeds {self.max_bytes} bytes")
+        if self.sink is not None:
+            await self.sink(piece)
+            return
+        if self.budget is not None and piece:
+            await self.budget.take(len(piece), self.url)
+            self.held += len(piece)
+        # one growing buffer, not a list of chunks: a large bytearray lives in its own
+        # mapping, which the allocator gives back to the system when it is freed
+        self.body += piece
+
+    async def release(self) -> None:
+        if self.budget is not None and self.held:
+            await self.budget.give_back(self.held)
+        self.held = 0
+
+
+async def _read(response: httpx.Response, answer: _Answer) -> None:
+    length = response.headers.get("content-length")
+    encoding = response.headers.get("content-encoding", "")
+    # an announced length is of the encoded body: only an unencoded one tells the size
+    if length is not None and length.isdigit() and not encoding and int(length) > answer.max_bytes:
+        raise MalformedResponse(
+            answer.url, f"answer of {int(length)} bytes exceeds {answer.max_bytes}"
+        )
+    if response.is_stream_consumed:  # an answer built in memory (httpx.MockTransport)
+        await answer.add(response.content)
+        return
+    decoder = _Decoder(encoding, answer.url)
+    async for raw in response.aiter_raw(_STEP):
+        for piece in decoder.feed(raw):
+            await answer.add(piece)
+
+
+@contextlib.asynccontextmanager
+async def answer(
     http: httpx.AsyncClient,
     method: str,
     url: str,
@@ -48,43 +214,126 @@ async def fetch(
     data: Mapping[str, str] | None = None,
     timeout: float,
     max_bytes: int = MAX_RESPONSE_BYTES,
-) -> bytes:
-    """The body of a successful answer; raise an ``ArchiveError`` subclass otherwise.
+    budget: AnswerBudget | None = None,
+    policy: EgressPolicy | None = None,
+) -> AsyncIterator[bytes]:
+    """The body of a successful answer, held (and counted against ``budget``) until the block
+    ends; raise an ``ArchiveError`` subclass otherwise.
 
-    A 4xx/5xx answer whose body is a VOTable error document (as TAP sends)
-    becomes ``ArchiveFailure`` carrying the archive's message.
+    The whole exchange, redirects included, has one deadline of ``timeout`` seconds. A 4xx/5xx
+    answer whose body is a VOTable error document (as TAP sends) becomes ``ArchiveFailure``
+    carrying the archive's message.
     """
-    request_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+    read = _Answer(url, max_bytes, budget)
     try:
-        async with http.stream(
-            method, url, params=params, data=data, timeout=request_timeout
-        ) as response:
-            length = response.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > max_bytes:
-                raise MalformedResponse(url, f"answer of {int(length)} bytes exceeds {max_bytes}")
-            chunks = []
-            received = 0
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                if received > max_bytes:
-                    raise MalformedResponse(url, f"answer exceeds {max_bytes} bytes")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-    except httpx.TimeoutException as exc:
+        status = await _exchange(http, method, url, params, data, timeout, read, policy)
+        if status >= 400:
+            raise ArchiveFailure(url, error_text(bytes(read.body)), status=status)
+        yield bytes(read.body)
+    finally:
+        await read.release()
+        read.body = bytearray()
+
+
+async def _exchange(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    params: Mapping[str, str] | None,
+    data: Mapping[str, str] | None,
+    timeout: float,
+    read: _Answer,
+    policy: EgressPolicy | None,
+) -> int:
+    """Send the request, follow redirects the policy allows, read the final answer; its
+    status."""
+    request_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+    headers = {"Accept-Encoding": ACCEPT_ENCODING}
+    async with _translated(url, timeout):
+        request = http.build_request(
+            method, url, params=params, data=data, headers=headers, timeout=request_timeout
+        )
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await http.send(request, stream=True, follow_redirects=False)
+            try:
+                target = response.next_request if response.is_redirect else None
+                if target is None:
+                    await _read(response, read)
+                    return response.status_code
+            finally:
+                await response.aclose()
+            if not (policy or _SAME_HOST).may_follow(str(target.url), url):
+                raise ArchiveFailure(url, "redirected to another host; not followed")
+            request = target
+        raise ArchiveFailure(url, "too many redirects")
+
+
+@contextlib.asynccontextmanager
+async def _translated(url: str, timeout: float) -> AsyncIterator[None]:
+    """One deadline of ``timeout`` seconds for the block; httpx's errors as ``ArchiveError``."""
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except (TimeoutError, httpx.TimeoutException) as exc:
         raise ArchiveTimeout(url, timeout) from exc
-    except (httpx.ConnectError, httpx.NetworkError, httpx.ProxyError) as exc:
-        raise ArchiveUnreachable(url, str(exc) or type(exc).__name__) from exc
-    except httpx.TooManyRedirects as exc:
-        raise ArchiveFailure(url, "too many redirects") from exc
+    except httpx.ConnectError as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EgressRefused):
+            raise ArchiveUnreachable(url, f"refused by the egress policy ({cause})") from exc
+        raise ArchiveUnreachable(url, _clean(str(exc)) or type(exc).__name__) from exc
+    except (httpx.NetworkError, httpx.ProxyError) as exc:
+        raise ArchiveUnreachable(url, _clean(str(exc)) or type(exc).__name__) from exc
     except httpx.HTTPError as exc:
-        raise ArchiveUnreachable(url, f"{type(exc).__name__}: {exc}") from exc
-    if response.status_code >= 400:
-        raise ArchiveFailure(url, error_text(body), status=response.status_code)
-    return body
+        raise ArchiveUnreachable(url, type(exc).__name__) from exc
+
+
+async def download(
+    http: httpx.AsyncClient,
+    url: str,
+    sink: Sink,
+    *,
+    timeout: float,
+    max_bytes: int,
+    policy: EgressPolicy | None = None,
+) -> int:
+    """Stream a successful answer's decoded bytes to ``sink`` (never whole in memory): at most
+    ``max_bytes`` within ``timeout`` seconds. The number of bytes; raise an ``ArchiveError``."""
+    read = _Answer(url, max_bytes, None, sink)
+    status = await _exchange(http, "GET", url, None, None, timeout, read, policy)
+    if status >= 400:
+        raise ArchiveFailure(url, f"HTTP {status}", status=status)
+    return read.size
+
+
+async def request_once(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    data: Mapping[str, str] | None = None,
+    timeout: float,
+    max_bytes: int,
+) -> tuple[int, httpx.Headers, bytes]:
+    """One request, redirects not followed: (status, headers, body of at most ``max_bytes``),
+    within one deadline of ``timeout`` seconds; raise an ``ArchiveError`` subclass."""
+    read = _Answer(url, max_bytes, None)
+    headers = {"Accept-Encoding": ACCEPT_ENCODING}
+    async with (
+        _translated(url, timeout),
+        http.stream(method, url, data=data, headers=headers) as response,
+    ):
+        await _read(response, read)
+    return response.status_code, response.headers, bytes(read.body)
+
+
+async def fetch(http: httpx.AsyncClient, method: str, url: str, **options: Any) -> bytes:
+    """The body of a successful answer (``answer`` for a small document that is read at once)."""
+    async with answer(http, method, url, **options) as body:
+        return body
 
 
 class ServiceClients:
-    """HTTP clients, one connection pool per archive service.
+    """HTTP clients, one connection pool per archive service, every one behind the egress policy.
 
     One pool for every archive would do: but httpcore scans all of a pool's
     connections for each request it places, which grew to most of the CPU
@@ -104,6 +353,9 @@ class ServiceClients:
         headers: Mapping[str, str] | None = None,
         shared: httpx.AsyncClient | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        policy: EgressPolicy | None = None,
+        budget: AnswerBudget | None = None,
+        max_answer_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._timeout = timeout
         self._ssl_context = ssl_context
@@ -111,6 +363,9 @@ class ServiceClients:
         self._headers = dict(headers or {})
         self._shared = shared
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self.policy = policy
+        self.budget = budget
+        self.max_answer_bytes = max_answer_bytes
 
     @classmethod
     def sharing(cls, client: httpx.AsyncClient) -> ServiceClients:
@@ -125,17 +380,40 @@ class ServiceClients:
         if client is None:
             if self._ssl_context is None:
                 self._ssl_context = httpx.create_ssl_context()
+            limits = httpx.Limits(
+                max_connections=self._per_service, max_keepalive_connections=self._per_service
+            )
+            transport = (
+                guarded_transport(self.policy, ssl_context=self._ssl_context, limits=limits)
+                if self.policy is not None
+                else httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=limits)
+            )
             client = self._clients[service_key] = httpx.AsyncClient(
-                verify=self._ssl_context,
+                transport=transport,
                 timeout=self._timeout,
-                limits=httpx.Limits(
-                    max_connections=self._per_service,
-                    max_keepalive_connections=self._per_service,
-                ),
                 headers=self._headers,
-                follow_redirects=True,
+                follow_redirects=False,
             )
         return client
+
+    def answer(
+        self, service_key: str, method: str, url: str, **options: Any
+    ) -> contextlib.AbstractAsyncContextManager[bytes]:
+        """``answer`` through the service's client, with this process's policy and budget."""
+        options.setdefault("max_bytes", self.max_answer_bytes)
+        return answer(
+            self.for_service(service_key),
+            method,
+            url,
+            budget=self.budget,
+            policy=self.policy,
+            **options,
+        )
+
+    async def fetch(self, service_key: str, method: str, url: str, **options: Any) -> bytes:
+        """``fetch`` through the service's client, with this process's policy and budget."""
+        async with self.answer(service_key, method, url, **options) as body:
+            return body
 
     async def aclose(self) -> None:
         """Close the clients this object created."""

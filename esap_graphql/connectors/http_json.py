@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import httpx
 
 from esap_graphql.connectors import http_exchange
-from esap_graphql.connectors.follow_up import follow_up_url
+from esap_graphql.connectors.follow_up import follow_up_url, same_origin
 from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.http_json_answer import AnswerPage, read_answer
 from esap_graphql.connectors.http_json_request import (
@@ -66,21 +66,28 @@ class HttpJsonConnector:
         self, client: httpx.AsyncClient, dataset: Dataset, url: str, *, timeout: float
     ) -> tuple[str, AnswerPage]:
         api = api_of(dataset)
-        answer = await http_exchange.get(
+        headers = dict(api.headers)
+        if same_origin(url, dataset.access_url):
+            # credentials go to the configured origin only, never where an answer points
+            headers = request_headers(api, self._environ, url=url)
+        max_bytes = min(api.max_response_bytes, self._clients.max_answer_bytes)
+        async with http_exchange.get(
             client,
             url,
             configured=dataset.access_url,
-            headers=request_headers(api, self._environ, url=url),
+            headers=headers,
             timeout=timeout,
-            max_bytes=api.max_response_bytes,
-        )
-        link = answer.headers.get("link")
-        if len(answer.body) > _THREAD_THRESHOLD:
-            page = await asyncio.to_thread(
-                read_answer, answer.body, api, url=answer.url, link_header=link
-            )
-        else:
-            page = read_answer(answer.body, api, url=answer.url, link_header=link)
+            max_bytes=max_bytes,
+            budget=self._clients.budget,
+            policy=self._clients.policy,
+        ) as answer:
+            link = answer.headers.get("link")
+            if len(answer.body) > _THREAD_THRESHOLD:
+                page = await asyncio.to_thread(
+                    read_answer, answer.body, api, url=answer.url, link_header=link
+                )
+            else:
+                page = read_answer(answer.body, api, url=answer.url, link_header=link)
         return answer.url, page
 
     def _next_url(
@@ -104,7 +111,12 @@ class HttpJsonConnector:
         if style is PagingStyle.LINK:
             if page.next is None:
                 return None
-            url = follow_up_url(page.next, base=answered_at, configured=dataset.access_url)
+            url = follow_up_url(
+                page.next,
+                base=answered_at,
+                configured=dataset.access_url,
+                policy=self._clients.policy,
+            )
             return None if url == answered_at else url
         if style is PagingStyle.CURSOR:
             if page.next is None or page.next == cursor:

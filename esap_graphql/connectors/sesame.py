@@ -125,14 +125,14 @@ class SesameNameSource:
         for base in self._mirrors:
             url = sesame_url(base, self._databases, name)
             try:
-                answer = await http_exchange.get(
+                async with http_exchange.get(
                     self._http,
                     url,
                     configured=base,
                     timeout=self._timeout,
                     max_bytes=MAX_ANSWER_BYTES,
-                )
-                return parse_sesame(answer.body, url=answer.url, name=name)
+                ) as answer:
+                    return parse_sesame(answer.body, url=answer.url, name=name)
             except ArchiveError as exc:
                 failures.append(exc)
         if len(failures) == 1:

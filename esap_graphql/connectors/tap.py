@@ -11,7 +11,7 @@ from pyvo.dal.tap import TAPResults
 from pyvo.io.vosi import parse_capabilities, parse_tables
 
 from esap_graphql.connectors import adql
-from esap_graphql.connectors.http import ServiceClients, fetch
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.params import fixed_collection
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
@@ -161,35 +161,28 @@ class TapConnector:
         """Run an ADQL text as given (for jobs; ``query`` must come from a trusted builder
         or be the user's own ADQL, which the archive parses)."""
         url = dataset.access_url.rstrip("/") + "/sync"
-        body = await fetch(
-            self._clients.for_service(dataset.service_key),
-            "POST",
-            url,
-            data={"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query, "MAXREC": str(limit)},
-            timeout=timeout,
-        )
-        return await asyncio.to_thread(
-            votable_to_result,
-            body,
-            url=url,
-            native_query=query,
-            field_map=dataset.field_map,
-            limit=limit,
-            results_class=TAPResults,
-        )
+        form = {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query, "MAXREC": str(limit)}
+        async with self._clients.answer(
+            dataset.service_key, "POST", url, data=form, timeout=timeout
+        ) as body:
+            return await asyncio.to_thread(
+                votable_to_result,
+                body,
+                url=url,
+                native_query=query,
+                field_map=dataset.field_map,
+                limit=limit,
+                results_class=TAPResults,
+            )
 
     async def tables(self, dataset: Dataset, *, timeout: float) -> tuple[TableInfo, ...]:
         """The service's tables from its VOSI ``/tables`` endpoint."""
         url = dataset.access_url.rstrip("/") + "/tables"
-        body = await fetch(
-            self._clients.for_service(dataset.service_key), "GET", url, timeout=timeout
-        )
-        return await asyncio.to_thread(_parse_tableset, body, url)
+        async with self._clients.answer(dataset.service_key, "GET", url, timeout=timeout) as body:
+            return await asyncio.to_thread(_parse_tableset, body, url)
 
     async def capabilities(self, dataset: Dataset, *, timeout: float) -> tuple[Capability, ...]:
         """The service's VOSI ``/capabilities``: TAP itself, tables, availability..."""
         url = dataset.access_url.rstrip("/") + "/capabilities"
-        body = await fetch(
-            self._clients.for_service(dataset.service_key), "GET", url, timeout=timeout
-        )
-        return await asyncio.to_thread(_parse_capabilities, body, url)
+        async with self._clients.answer(dataset.service_key, "GET", url, timeout=timeout) as body:
+            return await asyncio.to_thread(_parse_capabilities, body, url)

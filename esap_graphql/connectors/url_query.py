@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from esap_graphql.connectors.http import ServiceClients, fetch
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.params import url_with
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.domain.archives import Dataset
@@ -76,19 +76,15 @@ class UrlQueryConnector:
         self, dataset: Dataset, query: UrlQuery, *, limit: int, timeout: float
     ) -> ResultSet:
         parameters = dict(query)
-        body = await fetch(
-            self._clients.for_service(dataset.service_key),
-            "GET",
-            dataset.access_url,
-            params=parameters,
-            timeout=timeout,
-        )
-        return await asyncio.to_thread(
-            votable_to_result,
-            body,
-            url=dataset.access_url,
-            native_query=url_with(dataset.access_url, parameters),
-            field_map=dataset.field_map,
-            limit=limit,
-            results_class=self.results_class(dataset),
-        )
+        async with self._clients.answer(
+            dataset.service_key, "GET", dataset.access_url, params=parameters, timeout=timeout
+        ) as body:
+            return await asyncio.to_thread(
+                votable_to_result,
+                body,
+                url=dataset.access_url,
+                native_query=url_with(dataset.access_url, parameters),
+                field_map=dataset.field_map,
+                limit=limit,
+                results_class=self.results_class(dataset),
+            )

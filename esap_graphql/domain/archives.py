@@ -67,6 +67,9 @@ class Dataset:
     collections: tuple[str, ...] = ()
     field_map: dict[str, str] = field(default_factory=dict)
     query_fields: tuple[QueryField, ...] = ()
+    #: Hosts besides its own that the service may send the gateway to (redirects, job and
+    #: result URLs); anything else it hands back is not followed.
+    follow_hosts: tuple[str, ...] = ()
     http: HttpApi | None = None  # protocol http only
 
     @property

@@ -13,12 +13,13 @@ Errors (all ``UsageError``: retrying unchanged fails again)::
 from __future__ import annotations
 
 import enum
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from esap_graphql.domain.errors import UsageError
+from esap_graphql.domain.errors import InvalidParameter, UsageError
 
 #: The basket used when a call names none.
 DEFAULT_BASKET = "default"
@@ -44,7 +45,8 @@ class NewBasketItem:
     title: str | None = None
     access_url: str | None = None
     access_format: str | None = None
-    size_bytes: int | None = None
+    #: As given (a client sends a JSON number); a whole number once ``checked`` passed it.
+    size_bytes: int | float | None = None
     ra: float | None = None
     dec: float | None = None
     #: The native record; the service accepts JSON objects only.
@@ -113,6 +115,48 @@ class AddOutcome:
     basket: str
     items: tuple[BasketItem, ...]
     added: int
+
+
+#: Longest value of each text field of an item, in characters.
+TEXT_LIMITS: dict[str, int] = {
+    "dataset": 64,
+    "recordId": 1024,
+    "title": 1024,
+    "accessUrl": 8192,
+    "accessFormat": 256,
+}
+#: Largest size an item may claim, in bytes (it is stored as a signed 64-bit integer).
+MAX_SIZE_BYTES = 2**63 - 1
+
+
+def checked_item(index: int, item: NewBasketItem) -> NewBasketItem:
+    """The item with its size as a whole number, once every field is within bounds; raise
+    ``InvalidParameter`` naming the field (``items[index].title``...)."""
+    texts = {
+        "dataset": item.dataset_id,
+        "recordId": item.record_id,
+        "title": item.title,
+        "accessUrl": item.access_url,
+        "accessFormat": item.access_format,
+    }
+    for name, text in texts.items():
+        if text is not None and len(text) > TEXT_LIMITS[name]:
+            raise InvalidParameter(
+                f"items[{index}].{name}", f"longer than {TEXT_LIMITS[name]} characters"
+            )
+    if not item.record_id.strip():
+        raise InvalidParameter(f"items[{index}].recordId", "must not be empty")
+    for axis, value, low, high in (("ra", item.ra, 0, 360), ("dec", item.dec, -90, 90)):
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise InvalidParameter(f"items[{index}].{axis}", f"must be in [{low}, {high}]")
+    size = item.size_bytes
+    if size is None:
+        return item
+    if not (math.isfinite(size) and 0 <= size <= MAX_SIZE_BYTES and size == int(size)):
+        raise InvalidParameter(
+            f"items[{index}].sizeBytes", f"must be a whole number of bytes, 0 to {MAX_SIZE_BYTES}"
+        )
+    return replace(item, size_bytes=int(size))
 
 
 def check_basket_name(name: str | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, cast
@@ -110,7 +109,7 @@ class BasketItemInput:
             title=self.title,
             access_url=self.access_url,
             access_format=self.access_format,
-            size_bytes=int(size) if size is not None and math.isfinite(size) else None,
+            size_bytes=size,
             ra=self.ra,
             dec=self.dec,
             record=self.record if self.record is not None else {},

@@ -21,6 +21,7 @@ from esap_graphql.domain.basket import (
     RecordTooLarge,
     TooManyItems,
     check_basket_name,
+    checked_item,
 )
 from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
 from esap_graphql.domain.users import User
@@ -45,17 +46,11 @@ class BasketService:
         if len(items) > self.limits.max_items_per_call:
             raise TooManyItems(len(items), self.limits.max_items_per_call)
         checked: dict[tuple[str, str], NewBasketItem] = {}
-        for index, item in enumerate(items):
-            dataset = self._catalogue.dataset(item.dataset_id)
+        for index, given in enumerate(items):
+            dataset = self._catalogue.dataset(given.dataset_id)
             if dataset is None:
-                raise UnknownDataset(item.dataset_id)
-            if not item.record_id.strip():
-                raise InvalidParameter(f"items[{index}].recordId", "must not be empty")
-            if item.size_bytes is not None and item.size_bytes < 0:
-                raise InvalidParameter(f"items[{index}].sizeBytes", "must not be negative")
-            for axis, value, low, high in (("ra", item.ra, 0, 360), ("dec", item.dec, -90, 90)):
-                if value is not None and not low <= value <= high:
-                    raise InvalidParameter(f"items[{index}].{axis}", f"must be in [{low}, {high}]")
+                raise UnknownDataset(given.dataset_id)
+            item = checked_item(index, given)
             encoded = _encoded_record(index, item.record)
             size = len(encoded.encode())
             if size > self.limits.max_record_bytes:

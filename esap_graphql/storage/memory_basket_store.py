@@ -54,7 +54,7 @@ class InMemoryBasketStore:
                     title=item.title,
                     access_url=item.access_url,
                     access_format=item.access_format,
-                    size_bytes=item.size_bytes,
+                    size_bytes=None if item.size_bytes is None else int(item.size_bytes),
                     ra=item.ra,
                     dec=item.dec,
                     record=json.loads(item.record_json),

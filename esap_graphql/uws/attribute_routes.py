@@ -8,11 +8,13 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 
 from esap_graphql.uws import xml
 from esap_graphql.uws.requests import (
+    MAX_DURATION,
     XML,
     caller,
     canonical,
     form_values,
     guard,
+    integer,
     job_parameters,
     job_service,
     job_url,
@@ -28,7 +30,9 @@ async def execution_duration(request: Request) -> Response:
     if request.method == "GET":
         return PlainTextResponse(str((await read_job(request, user)).execution_duration))
     form = await form_values(request)
-    seconds = int(form.get("executionduration", ""))
+    seconds = integer(
+        form.get("executionduration", ""), "EXECUTIONDURATION", low=0, high=MAX_DURATION
+    )
     job = await job_service(request).set_execution_duration(
         user, request.path_params["job_id"], seconds
     )

@@ -11,12 +11,15 @@ from esap_graphql.domain.users import User
 from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.uws import xml
 from esap_graphql.uws.requests import (
+    MAX_DURATION,
+    MAX_LAST,
     MAX_WAIT,
     XML,
     caller,
     canonical,
     form_values,
     guard,
+    integer,
     job_parameters,
     job_service,
     job_url,
@@ -24,6 +27,7 @@ from esap_graphql.uws.requests import (
     parse_time,
     query_values,
     read_job,
+    seconds,
 )
 
 
@@ -33,9 +37,7 @@ async def list_jobs(request: Request) -> Response:
     query = query_values(request)
     phases = frozenset(ExecutionPhase(p.upper()) for p in query.get("phase", []))
     after = parse_time(query["after"][-1]) if "after" in query else None
-    last = int(query["last"][-1]) if "last" in query else None
-    if last is not None and last < 0:
-        raise ValueError("LAST must be 0 or more")
+    last = integer(query["last"][-1], "LAST", low=0, high=MAX_LAST) if "last" in query else None
     jobs = await job_service(request).list(user, JobFilter(phases=phases, after=after, last=last))
     return Response(xml.job_list_document(jobs, jobs_url(request)), media_type=XML)
 
@@ -46,7 +48,11 @@ async def create_job(request: Request) -> Response:
     form = await form_values(request)
     if "type" not in form:
         raise ValueError("TYPE is required: the worker type, e.g. query.tap")
-    duration = int(form["executionduration"]) if "executionduration" in form else None
+    duration = (
+        integer(form["executionduration"], "EXECUTIONDURATION", low=0, high=MAX_DURATION)
+        if "executionduration" in form
+        else None
+    )
     service = job_service(request)
     job = await service.create(
         user,
@@ -65,7 +71,7 @@ async def get_job(request: Request) -> Response:
     job_id = request.path_params["job_id"]
     query = query_values(request)
     if "wait" in query:
-        wait = float(query["wait"][-1])
+        wait = seconds(query["wait"][-1], "WAIT")
         timeout = MAX_WAIT if wait < 0 else min(wait, MAX_WAIT)
         phase = ExecutionPhase(query["phase"][-1].upper()) if "phase" in query else None
         job = await job_service(request).wait(user, job_id, timeout=timeout, while_in=phase)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -65,8 +67,22 @@ async def caller(request: Request) -> User:
 
 
 async def form_values(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key.lower(): str(value) for key, value in form.multi_items()}
+    """The form's parameters by lower-case name; raise ``ValueError`` (HTTP 400) for a name or
+    value holding control characters, or for a file where text was expected."""
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            raise ValueError(f"{_shown(key)}: UWS parameters are text, not files")
+        for text in (key, value):
+            if _CONTROL_CHARACTERS.search(text):
+                raise ValueError(f"{_shown(key)}: control characters are not allowed")
+        values[key.lower()] = value
+    return values
+
+
+def _shown(name: str) -> str:
+    return repr(_CONTROL_CHARACTERS.sub("?", name[:40]))
 
 
 def query_values(request: Request) -> dict[str, list[str]]:
@@ -98,11 +114,42 @@ def guard(handler: Handler) -> Handler:
     return guarded
 
 
+def integer(value: str, name: str, *, low: int, high: int) -> int:
+    """A whole number between ``low`` and ``high``; raise ``ValueError`` (HTTP 400)."""
+    text = value.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 12 or not low <= int(text) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def seconds(value: str, name: str) -> float:
+    """A finite number of seconds (negative allowed); raise ``ValueError`` (HTTP 400)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number of seconds")
+    return number
+
+
 def parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r}: give a time zone (e.g. a trailing Z)")
     return parsed
+
+
+#: Characters refused in UWS parameter names and values: C0 and C1 controls but tab, newline
+#: and carriage return (an ADQL query may span lines), and the Unicode non-characters XML
+#: cannot hold.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+#: Most fields one UWS form may carry.
+MAX_FIELDS = 200
+#: Most jobs one list may ask for (LAST).
+MAX_LAST = 10_000
+#: Longest execution duration a request may name, in seconds (the policy shortens it further).
+MAX_DURATION = 10**9
 
 
 def job_parameters(form: dict[str, str]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,17 @@ UWS_VERSION = "1.1"
 ET.register_namespace("uws", UWS_NS)
 ET.register_namespace("xlink", XLINK_NS)
 ET.register_namespace("xsi", XSI_NS)
+
+
+# Characters XML 1.0 cannot hold at all (not even escaped): most C0 controls, surrogates,
+# U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML cannot hold replaced by U+FFFD, so that a document
+    stays well-formed whatever a job's parameters or messages contain."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _u(tag: str) -> str:
@@ -36,7 +48,7 @@ def _text(parent: ET.Element, tag: str, value: str | None, *, nillable: bool = F
         if nillable:
             element.set(f"{{{XSI_NS}}}nil", "true")
         return
-    element.text = value
+    element.text = xml_safe(value)
 
 
 def _time(parent: ET.Element, tag: str, value: datetime | None) -> None:
@@ -57,7 +69,8 @@ def parameters_element(parameters: Mapping[str, Any]) -> ET.Element:
     """``<uws:parameters>``."""
     element = ET.Element(_u("parameters"))
     for name, value in parameters.items():
-        ET.SubElement(element, _u("parameter"), {"id": name}).text = parameter_text(value)
+        parameter = ET.SubElement(element, _u("parameter"), {"id": xml_safe(name)})
+        parameter.text = xml_safe(parameter_text(value))
     return element
 
 
@@ -101,7 +114,7 @@ def job_document(job: Job, job_url: str) -> bytes:
         )
         _text(summary, "message", job.error.message)
     info = ET.SubElement(root, _u("jobInfo"))
-    ET.SubElement(info, "type").text = job.type
+    ET.SubElement(info, "type").text = xml_safe(job.type)
     ET.SubElement(info, "attempts").text = str(job.attempts)
     return _document(root)
 

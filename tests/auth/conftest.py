@@ -43,7 +43,7 @@ async def auth_client(auth_settings: Settings) -> AsyncIterator[httpx.AsyncClien
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             yield client

@@ -40,7 +40,10 @@ async def test_without_an_issuer_the_gateway_is_single_user(client: httpx.AsyncC
 
 async def test_export_url_uses_the_public_url_when_set(tmp_path: Path) -> None:
     settings = Settings(
-        config=DACHS_CATALOGUE, data_dir=tmp_path, public_url="https://esap.example.org/api/"
+        config=DACHS_CATALOGUE,
+        data_dir=tmp_path,
+        public_url="https://esap.example.org/api/",
+        allowed_hosts=["internal"],  # a proxy in front that sets its own Host
     )
     ctx = await gateway_context(settings)
     app = create_app(settings, process=ctx)
@@ -149,7 +152,7 @@ async def test_an_unreachable_issuer_is_503_not_401(tmp_path: Path, issuer: Issu
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             response = await client.post("/graphql", json=ME, headers=issuer.bearer("alice"))

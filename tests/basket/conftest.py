@@ -134,7 +134,7 @@ async def gateway(auth_settings: Settings, issuer: Issuer) -> AsyncIterator[Gate
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             yield Gateway(client=client, issuer=issuer, process=ctx)

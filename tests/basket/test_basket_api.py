@@ -299,7 +299,7 @@ async def test_items_of_a_dataset_that_left_the_configuration_still_read_back(
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             data = await graphql_data(

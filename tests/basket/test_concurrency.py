@@ -117,7 +117,7 @@ async def test_two_gateway_processes_on_one_database_lose_nothing(
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as second,
         ):
 

@@ -53,9 +53,9 @@ async def export_urls(gw: Gateway) -> dict[str, str]:
 async def test_export_urls_are_stable_paths_of_the_gateway(gateway: Gateway) -> None:
     urls = await export_urls(gateway)
     assert urls == {
-        "votable": "http://gateway.test/baskets/paper/export.votable",
-        "csv": "http://gateway.test/baskets/paper/export.csv",
-        "json": "http://gateway.test/baskets/paper/export.json",
+        "votable": "http://localhost/baskets/paper/export.votable",
+        "csv": "http://localhost/baskets/paper/export.csv",
+        "json": "http://localhost/baskets/paper/export.json",
     }
 
 

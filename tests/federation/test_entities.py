@@ -162,7 +162,7 @@ async def signed_in(tmp_path: Path, issuer: Issuer) -> AsyncIterator[httpx.Async
         async with (
             LifespanManager(create_app(settings, process=ctx)) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as http,
         ):
             yield http

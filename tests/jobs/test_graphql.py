@@ -71,7 +71,7 @@ async def test_contract_create_run_read_download(client: httpx.AsyncClient) -> N
     [result] = job["results"]
     assert result["name"] == "echo.json"
     assert result["mimeType"] == "application/json"
-    assert result["url"] == f"http://gateway.test/uws/jobs/{job_id}/results/echo.json"
+    assert result["url"] == f"http://localhost/uws/jobs/{job_id}/results/echo.json"
     download = await client.get(result["url"])
     assert download.status_code == 200
     assert download.json()["parameters"]["message"] == "x"

@@ -44,7 +44,7 @@ async def create(client: httpx.AsyncClient, **form: str) -> str:
     response = await client.post("/uws/jobs", data=form)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
-    assert location.startswith("http://gateway.test/uws/jobs/")
+    assert location.startswith("http://localhost/uws/jobs/")
     return location.rsplit("/", 1)[1]
 
 
@@ -80,7 +80,7 @@ async def test_job_lifecycle_parses_with_pyvo_and_validates(
     assert done.endtime is not None
     [result] = done.results
     assert result.id_ == "echo.json"
-    assert result.href == f"http://gateway.test/uws/jobs/{job_id}/results/echo.json"
+    assert result.href == f"http://localhost/uws/jobs/{job_id}/results/echo.json"
     assert (await client.get(result.href)).json()["parameters"]["message"] == "hello"
 
     results = await client.get(f"/uws/jobs/{job_id}/results")
@@ -147,7 +147,7 @@ async def test_abort_blocking_wait_and_delete(client: httpx.AsyncClient) -> None
 
     deleted = await client.post(f"/uws/jobs/{job_id}", data={"ACTION": "DELETE"})
     assert deleted.status_code == 303
-    assert deleted.headers["location"] == "http://gateway.test/uws/jobs"
+    assert deleted.headers["location"] == "http://localhost/uws/jobs"
     assert (await client.get(f"/uws/jobs/{job_id}")).status_code == 404
     other = await create(client, TYPE="test.sleep")
     assert (await client.delete(f"/uws/jobs/{other}")).status_code == 303

@@ -71,7 +71,7 @@ async def proxied_client(
             LifespanManager(app) as manager,
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=manager.app),
-                base_url="http://gateway.test",
+                base_url="http://localhost",
                 timeout=60,
             ) as client,
         ):

@@ -43,7 +43,7 @@ async def offline_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         async with (
             LifespanManager(create_app(settings, process=ctx)) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
             ) as client,
         ):
             yield client

@@ -63,7 +63,7 @@ async def open_gateway(tmp_path: Path) -> AsyncIterator[OpenGateway]:
             return await stack.enter_async_context(
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=manager.app),
-                    base_url="http://gateway.test",
+                    base_url="http://localhost",
                 )
             )
 

@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from esap_graphql.connectors.egress import EgressPolicy
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.domain.errors import (
     ArchiveFailure,
@@ -295,6 +297,41 @@ async def test_a_next_page_on_another_host_is_not_followed(
             dataset, QueryParams(), limit=100, timeout=10
         )
     assert "leaves the archive's own host: http://127.0.0.2:9/steal" in caught.value.message
+
+
+async def test_credentials_never_follow_to_another_host_the_policy_allows(
+    recorded_apis: RecordedApis,
+) -> None:
+    # the catalogue lets this service send us to "localhost" (follow_hosts): the next page
+    # is fetched there, but the dataset's credentials stay on its own origin
+    policy = EgressPolicy(follow={"127.0.0.1": ["localhost"]})
+    clients = ServiceClients(timeout=httpx.Timeout(10), per_service=2, policy=policy)
+    auth = "auth: {header: X-Api-Key, env: TEST_ARCHIVE_KEY, template: 'Key {token}'}\n"
+    dataset = http_dataset(
+        f"{recorded_apis.url}/synthetic/link",
+        paged("link") + fixed(8, via_localhost="1") + auth,
+    )
+    recorded_apis.clear()
+    try:
+        granted = HttpJsonConnector(http=clients, environ={"TEST_ARCHIVE_KEY": API_KEY})
+        result = await granted.query(dataset, QueryParams(), limit=100, timeout=10)
+    finally:
+        await clients.aclose()
+    assert len(result.records) == 8
+    seen = recorded_apis.requests("/synthetic/link")
+    assert [s.headers.get("host", "").split(":")[0] for s in seen] == ["127.0.0.1", "localhost"]
+    assert seen[0].headers["x-api-key"] == f"Key {API_KEY}"
+    assert "x-api-key" not in seen[1].headers
+    # without the catalogue's permission, the same answer is not followed
+    unlisted = ServiceClients(timeout=httpx.Timeout(10), per_service=2, policy=EgressPolicy())
+    try:
+        with pytest.raises(MalformedResponse) as caught:
+            await HttpJsonConnector(http=unlisted, environ={"TEST_ARCHIVE_KEY": API_KEY}).query(
+                dataset, QueryParams(), limit=100, timeout=10
+            )
+    finally:
+        await unlisted.aclose()
+    assert "leaves the archive's own host: http://localhost:" in caught.value.message
 
 
 async def test_redirects_stay_on_the_configured_host(

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jmespath.exceptions import JMESPathError
 
+from esap_graphql.connectors.egress import EgressPolicy
 from esap_graphql.connectors.follow_up import follow_up_url, same_origin
 from esap_graphql.connectors.http_json_answer import _link_header_next
 from esap_graphql.connectors.http_json_request import build_url, query_pairs
@@ -202,6 +203,17 @@ def test_relative_follow_ups_resolve_on_the_archive(candidate: str, expected: st
 def test_follow_ups_off_the_archive_are_refused(candidate: str) -> None:
     with pytest.raises(MalformedResponse):
         follow_up_url(candidate, base=BASE, configured=BASE)
+
+
+def test_the_egress_policy_decides_for_other_hosts() -> None:
+    policy = EgressPolicy(follow={"archive.example.org": ["files.example.org"]})
+    other = "https://files.example.org/page/2"
+    assert follow_up_url(other, base=BASE, configured=BASE, policy=policy) == other
+    with pytest.raises(MalformedResponse):
+        follow_up_url(other, base=BASE, configured=BASE)  # no policy: the origin only
+    with pytest.raises(MalformedResponse):
+        follow_up_url("https://u:p@files.example.org/", base=BASE, configured=BASE, policy=policy)
+    assert not same_origin(other, BASE)  # where credentials may go
 
 
 def test_link_headers() -> None:
