@@ -13,6 +13,7 @@ from esap_graphql.config import Settings
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.identity.authenticators import Authenticator
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.job_execution import JobExecutor
 from esap_graphql.services.jobs import JobService
@@ -32,6 +33,7 @@ class ProcessContext:
     baskets: BasketService
     jobs: JobService
     names: NameResolutionService
+    data_lake: DataLakeService
     close: Callable[[], Awaitable[None]]
     """Stops background work and releases pools and connections."""
 

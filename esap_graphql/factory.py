@@ -25,6 +25,7 @@ from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
 from esap_graphql.connectors.http import AnswerBudget, ServiceClients
 from esap_graphql.connectors.http_json import HttpJsonConnector
+from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
@@ -40,6 +41,7 @@ from esap_graphql.messaging.arq_queue import ArqJobQueue, create_arq_pool
 from esap_graphql.messaging.event_bus import EventBus, InMemoryEventBus, RedisEventBus
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
@@ -70,6 +72,7 @@ def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
         Protocol.SCS: ScsConnector(http=clients),
         Protocol.SIA: SiaConnector(http=clients),
         Protocol.HTTP: HttpJsonConnector(http=clients),
+        Protocol.RUCIO: RucioConnector(),
     }
 
 
@@ -156,7 +159,13 @@ class Factory:
     @cached_property
     def connectors(self) -> Mapping[Protocol, Connector]:
         """One connector per protocol."""
-        return self._connectors or protocol_connectors(self.service_clients)
+        if self._connectors:
+            return self._connectors
+        built = protocol_connectors(self.service_clients)
+        rucio = built[Protocol.RUCIO]
+        assert isinstance(rucio, RucioConnector)
+        self._exit.push_async_callback(rucio.aclose)  # its threads and tokens
+        return built
 
     @cached_property
     def tap_jobs(self) -> TapJobClient:
@@ -280,6 +289,15 @@ class Factory:
             ),
         )
 
+    def data_lake(self) -> DataLakeService:
+        """Scopes of the Rucio datasets, over the Rucio connector."""
+        return DataLakeService.over(
+            self.connectors,
+            catalogue=self.catalogue,
+            timeout=self.settings.query_timeout,
+            cache_ttl=self.settings.cache_ttl,
+        )
+
     def multi_queries(self, queries: DatasetQueryService) -> MultiQueryService:
         """Multi-queries over the query service."""
         return MultiQueryService(
@@ -390,6 +408,7 @@ class Factory:
             baskets=await self.baskets(),
             jobs=await self.jobs(queries),
             names=self.names,
+            data_lake=self.data_lake(),
             close=self.aclose,
         )
 

@@ -2,14 +2,16 @@
 # Everything the test suite needs, then lint, types and the tests:
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
-# sets up the local DaCHS archive, Debian's chromium for the GraphiQL test and
-# the deployment/federation tools (root; apt and npm on first run), then runs
+# sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
+# Debian's chromium for the GraphiQL test and the deployment/federation tools
+# (root; apt and npm on first run), then runs
 # ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh test
 scripts/services.sh
 scripts/setup-dachs.sh
+scripts/setup-rucio.sh
 scripts/setup-browser.sh
 scripts/setup-deploy-tools.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks

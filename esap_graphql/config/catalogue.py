@@ -23,6 +23,7 @@ from esap_graphql.config.http_dataset import (
     http_query_fields,
     to_http_api,
 )
+from esap_graphql.config.rucio import RucioConfig
 from esap_graphql.domain.archives import (
     ADQL_NAME,
     Archive,
@@ -32,6 +33,7 @@ from esap_graphql.domain.archives import (
     QueryField,
 )
 from esap_graphql.domain.archives import FieldType as DomainFieldType
+from esap_graphql.domain.data_lake import rucio_query_fields
 from esap_graphql.domain.names import with_resolved_target
 from esap_graphql.domain.query import PARAMETER_NAMES, public_name
 from esap_graphql.domain.query_fields import default_query_fields
@@ -87,10 +89,13 @@ class _DatasetConfig(BaseModel):
     follow_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")]] = []
     query_fields: list[_QueryFieldConfig] | None = None
     http: HttpApiConfig | None = None
+    rucio: RucioConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> _DatasetConfig:
         check_http_dataset(self.protocol, self.http, self.fields)
+        if (self.protocol is Protocol.RUCIO) != (self.rucio is not None):
+            raise ValueError("a 'rucio' block is needed by, and allowed in, rucio datasets only")
         if self.protocol is Protocol.TAP:
             if not self.table:
                 raise ValueError("a tap dataset needs 'table' (e.g. ivoa.obscore)")
@@ -167,6 +172,12 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             fixed_collection=cfg.collection,
             collections=tuple(cfg.collections),
         )
+    elif cfg.rucio is not None:
+        query_fields = rucio_query_fields(
+            default_scope=cfg.rucio.default_scope,
+            fixed_scope=cfg.collection,
+            scopes=tuple(cfg.collections),
+        )
     else:
         # SIA 1.0 filters on the cone alone, and needs it, as a cone search does
         sia1 = cfg.protocol is Protocol.SIA and cfg.sia_version == 1
@@ -197,6 +208,7 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         follow_hosts=tuple(h.lower() for h in cfg.follow_hosts),
         query_fields=query_fields,
         http=to_http_api(cfg.http) if cfg.http is not None else None,
+        rucio=cfg.rucio.to_settings(cfg.access_url) if cfg.rucio is not None else None,
     )
 
 

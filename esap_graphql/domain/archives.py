@@ -8,6 +8,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from esap_graphql.domain.data_lake import RucioSettings
 
 from esap_graphql.domain.http_api import HttpApi
 
@@ -23,6 +27,7 @@ class Protocol(enum.Enum):
     SCS = "scs"
     SIA = "sia"
     HTTP = "http"
+    RUCIO = "rucio"
 
 
 class FieldType(enum.Enum):
@@ -71,6 +76,8 @@ class Dataset:
     #: result URLs); anything else it hands back is not followed.
     follow_hosts: tuple[str, ...] = ()
     http: HttpApi | None = None  # protocol http only
+    #: How a Rucio data lake dataset authenticates and searches (protocol rucio only).
+    rucio: RucioSettings | None = None
 
     @property
     def service_key(self) -> str:

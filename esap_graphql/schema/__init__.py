@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from esap_graphql.domain.errors import EsapError
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
+from esap_graphql.schema.data_lake import DataLakeQuery
 from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
@@ -34,6 +35,7 @@ _DOCUMENT_CACHE_SIZE = 256
 # Each feature contributes root types here; they are merged into one root each.
 QUERIES: tuple[type, ...] = (
     CatalogueQuery,
+    DataLakeQuery,
     MultiQueryQuery,
     BasketQuery,
     ViewerQuery,

@@ -24,6 +24,9 @@ class Protocol(Enum):
     HTTP = strawberry.enum_value(
         "http", description="A REST/JSON web API, described in the catalogue (no VO protocol)."
     )
+    RUCIO = strawberry.enum_value(
+        "rucio", description="Rucio data lake: data identifiers by scope and name pattern."
+    )
 
 
 @strawberry.enum(description="Value type of a query form field.")
