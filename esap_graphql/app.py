@@ -25,6 +25,7 @@ from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
 from esap_graphql.web.hygiene import hygiene
+from esap_graphql.web.scoped_token_gate import scoped_token_gate
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
                 public_url=settings.public_url,
             ),
             authentication(),
+            scoped_token_gate(),
         ],
         lifespan=lifespan,
     )

@@ -91,8 +91,11 @@ def export_schema(args: argparse.Namespace) -> int:
 @command("check-config")
 def check_config(args: argparse.Namespace) -> int:
     """Validate a catalogue file and summarise it."""
+    from esap_graphql.analysis_catalogue import load_analysis_catalogue
+
     try:
         catalogue = load_catalogue(Path(args.path))
+        analysis = load_analysis_catalogue(Path(args.path))
     except CatalogueError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -101,6 +104,10 @@ def check_config(args: argparse.Namespace) -> int:
         for ds in archive.datasets:
             print(f"  {ds.id} [{ds.protocol.value}] {ds.access_url}")
     print(f"ok: {len(catalogue.archives)} archives, {len(catalogue.datasets)} datasets")
+    if analysis.facilities or analysis.workflows:
+        for facility in analysis.facilities:
+            print(f"facility {facility.id} [{facility.kind.value}] {facility.url}")
+        print(f"ok: {len(analysis.facilities)} facilities, {len(analysis.workflows)} workflows")
     return 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from esap_graphql.config import Settings
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.identity.authenticators import Authenticator
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService
@@ -34,6 +35,7 @@ class ProcessContext:
     jobs: JobService
     names: NameResolutionService
     data_lake: DataLakeService
+    analysis: AnalysisRuntime
     close: Callable[[], Awaitable[None]]
     """Stops background work and releases pools and connections."""
 

@@ -20,26 +20,34 @@ import httpx
 import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
-from esap_graphql.connectors.http import AnswerBudget, ServiceClients
+from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.http_json import HttpJsonConnector
+from esap_graphql.connectors.jupyterhub import HttpJupyterHub, HubRefused, JupyterHubClient
 from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.connectors.workflow_sources import Limits as SourceLimits
+from esap_graphql.connectors.workflow_sources import SourceFetcher
 from esap_graphql.context import JobWorker, ProcessContext
+from esap_graphql.domain.analysis import AnalysisCatalogue, Facility
 from esap_graphql.domain.archives import Catalogue, Protocol
 from esap_graphql.domain.basket import BasketLimits
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.identity.authenticators import Authenticator, LocalAuthenticator
 from esap_graphql.identity.oidc import OidcAuthenticator
+from esap_graphql.identity.scoped_tokens import ScopedTokenAuthenticator, ScopedTokens, signing_key
 from esap_graphql.messaging.arq_queue import ArqJobQueue, create_arq_pool
 from esap_graphql.messaging.event_bus import EventBus, InMemoryEventBus, RedisEventBus
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
@@ -88,10 +96,12 @@ class Factory:
         basket_store: BasketStore | None = None,
         job_store: JobStore | None = None,
         name_source: NameSource | None = None,
+        analysis_catalogue: AnalysisCatalogue | None = None,
     ) -> None:
         self.settings = settings
         self._name_source = name_source
         self._catalogue = catalogue
+        self._analysis_catalogue = analysis_catalogue
         self._connectors = connectors
         self._basket_store = basket_store
         self._job_store = job_store
@@ -191,17 +201,63 @@ class Factory:
 
     @cached_property
     def authenticator(self) -> Authenticator:
-        """OIDC bearer tokens when an issuer is configured; otherwise the single local user."""
+        """OIDC bearer tokens when an issuer is configured, otherwise the single local user;
+        and in either mode the scoped tokens this gateway signed for analysis services."""
         settings = self.settings
+        sign_in: Authenticator
         if not settings.oidc_issuer:
-            return LocalAuthenticator()
-        return OidcAuthenticator(
-            issuer=settings.oidc_issuer,
-            audience=settings.oidc_audience,
-            jwks_url=settings.oidc_jwks_url,
+            sign_in = LocalAuthenticator()
+        else:
+            sign_in = OidcAuthenticator(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                http=self.http,
+                timeout=settings.oidc_timeout,
+                cache_ttl=settings.oidc_jwks_cache_ttl,
+            )
+        return ScopedTokenAuthenticator(sign_in, self.scoped_tokens)
+
+    @cached_property
+    def scoped_tokens(self) -> ScopedTokens:
+        """Issues and checks the tokens handed to analysis services."""
+        settings = self.settings
+        configured = settings.scoped_token_key
+        key = signing_key(
+            configured.get_secret_value() if configured is not None else None, settings.data_dir
+        )
+        return ScopedTokens(key=key, lifetime=settings.scoped_token_lifetime)
+
+    @cached_property
+    def analysis(self) -> AnalysisRuntime:
+        """Analysis facilities and workflows, and what launches use."""
+        catalogue = self._analysis_catalogue or load_analysis_catalogue(
+            self.settings.catalogue_path()
+        )
+        return AnalysisRuntime(
+            catalogue=catalogue,
+            tokens=self.scoped_tokens,
+            jupyterhub=self.jupyterhub,
+            fetcher=SourceFetcher(
+                http=self.http, limits=SourceLimits(timeout=self.settings.job_remote_timeout)
+            ),
+        )
+
+    def jupyterhub(self, facility: Facility) -> JupyterHubClient:
+        """The client of a jupyterhub facility, with the service token from the environment."""
+        settings = facility.jupyterhub
+        assert settings is not None  # the catalogue requires them for a jupyterhub facility
+        token = os.environ.get(settings.api_token_env)
+        if not token:
+            raise HubRefused(
+                f"facility {facility.id!r}: the environment variable {settings.api_token_env} "
+                "(its service API token) is not set"
+            )
+        return HttpJupyterHub(
+            base_url=facility.url,
+            token=token,
             http=self.http,
-            timeout=settings.oidc_timeout,
-            cache_ttl=settings.oidc_jwks_cache_ttl,
+            timeout=self.settings.job_remote_timeout,
         )
 
     async def engine(self) -> AsyncEngine:
@@ -331,6 +387,7 @@ class Factory:
             remote_timeout=settings.job_remote_timeout,
             remote_poll_interval=settings.job_remote_poll_interval,
             max_result_bytes=settings.job_max_result_bytes,
+            analysis=self.analysis,
         )
 
     async def job_executor(self, worker_id: str, queries: DatasetQueryService) -> JobExecutor:
@@ -409,6 +466,7 @@ class Factory:
             jobs=await self.jobs(queries),
             names=self.names,
             data_lake=self.data_lake(),
+            analysis=self.analysis,
             close=self.aclose,
         )
 

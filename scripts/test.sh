@@ -13,6 +13,7 @@ scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-rucio.sh
 scripts/setup-browser.sh
+scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks

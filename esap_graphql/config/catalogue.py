@@ -131,6 +131,9 @@ class _CatalogueConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     archives: list[_ArchiveConfig]
+    # The analysis facilities and workflows: validated by analysis_catalogue.py.
+    facilities: Any = None
+    workflows: Any = None
 
 
 def _describe_location(raw: Any, loc: tuple[int | str, ...]) -> str:

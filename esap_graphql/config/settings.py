@@ -120,6 +120,15 @@ class Settings(BaseSettings):
         default=65_536, ge=2, description="Largest native record (as JSON, in bytes) an item keeps."
     )
     basket_max_items: int = Field(default=100_000, ge=1, description="Most items one basket holds.")
+    scoped_token_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (at least 32 characters) that signs the scoped tokens handed to "
+        "analysis services. Default: a random key generated once and kept in "
+        "data_dir/scoped-token.key, so processes sharing data_dir agree.",
+    )
+    scoped_token_lifetime: float = Field(
+        default=3600.0, gt=0, description="Seconds a scoped token handed to an analysis is valid."
+    )
     job_execution_duration: int = Field(
         default=600, ge=1, description="Seconds a job may run unless it asks for another limit."
     )

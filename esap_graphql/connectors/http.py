@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
+from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.egress import EgressPolicy, EgressRefused, guarded_transport
 from esap_graphql.domain.errors import (
-    ArchiveError,
     ArchiveFailure,
     ArchiveTimeout,
     ArchiveUnreachable,
@@ -50,19 +50,6 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]+")
 _SAME_HOST = EgressPolicy()
 
 
-class GatewayBusy(ArchiveError):
-    """The process's budget for archive answers in flight stayed used up: try again soon."""
-
-    code = "gateway_busy"
-
-    def __init__(self, url: str, budget: int) -> None:
-        super().__init__(
-            f"the gateway is receiving more than {budget // 2**20} MiB from archives at once; "
-            "try again in a moment",
-            url=url,
-        )
-
-
 def _clean(text: str, limit: int = 300) -> str:
     return " ".join(_UNPRINTABLE.sub(" ", text).split())[:limit]
 
@@ -79,40 +66,6 @@ def error_text(body: bytes) -> str:
     text = body[:8192].decode("utf-8", "replace")
     text = _NOT_TEXT.sub(" ", text)
     return _clean(html.unescape(_TAG.sub(" ", text))) or "no explanation given"
-
-
-class AnswerBudget:
-    """Bytes of archive answers held in memory at once, over the whole process."""
-
-    def __init__(self, limit: int, *, wait: float = 5.0) -> None:
-        self.limit = limit
-        self._wait = wait
-        self._used = 0
-        self._freed = asyncio.Condition()
-
-    @property
-    def used(self) -> int:
-        """Bytes held now."""
-        return self._used
-
-    async def take(self, size: int, url: str) -> None:
-        """Hold ``size`` more bytes, waiting a little for others to finish; raise
-        ``GatewayBusy`` when the budget stays used up."""
-        if self._used + size <= self.limit:
-            self._used += size
-            return
-        try:
-            async with self._freed, asyncio.timeout(self._wait):
-                await self._freed.wait_for(lambda: self._used + size <= self.limit)
-                self._used += size
-        except TimeoutError:
-            raise GatewayBusy(url, self.limit) from None
-
-    async def give_back(self, size: int) -> None:
-        """Release bytes taken."""
-        async with self._freed:
-            self._used -= size
-            self._freed.notify_all()
 
 
 class _Decoder:
@@ -162,6 +115,7 @@ class _Answer:
         self.url = url
         self.max_bytes = max_bytes
         self.budget = budget
+        self.ticket = budget.ticket() if budget is not None else 0
         self.sink = sink
         self.size = 0
         self.held = 0
@@ -175,7 +129,7 @@ class _Answer:
             await self.sink(piece)
             return
         if self.budget is not None and piece:
-            await self.budget.take(len(piece), self.url)
+            await self.budget.take(self.ticket, len(piece), self.url)
             self.held += len(piece)
         # one growing buffer, not a list of chunks: a large bytearray lives in its own
         # mapping, which the allocator gives back to the system when it is freed
@@ -183,7 +137,7 @@ class _Answer:
 
     async def release(self) -> None:
         if self.budget is not None and self.held:
-            await self.budget.give_back(self.held)
+            await self.budget.give_back(self.ticket)
         self.held = 0
 
 
@@ -228,8 +182,12 @@ async def answer(
     try:
         status = await _exchange(http, method, url, params, data, timeout, read, policy)
         if status >= 400:
-            raise ArchiveFailure(url, error_text(bytes(read.body)), status=status)
-        yield bytes(read.body)
+            raise ArchiveFailure(url, error_text(bytes(read.body[:65536])), status=status)
+        # one copy as bytes (hashable, what the parsers take); the buffer goes at once, so
+        # the answer is held twice only for the time of the copy
+        body = bytes(read.body)
+        read.body = bytearray()
+        yield body
     finally:
         await read.release()
         read.body = bytearray()

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.egress import EgressPolicy, EgressRefused
 from esap_graphql.connectors.follow_up import follow_up_url
-from esap_graphql.connectors.http import AnswerBudget
 from esap_graphql.domain.errors import (
     ArchiveFailure,
     ArchiveTimeout,
@@ -72,21 +72,20 @@ class _Held:
         self.url = url
         self.max_bytes = max_bytes
         self.budget = budget
+        # the answer's place in the budget's order (its redirects keep it)
+        self.ticket = budget.ticket() if budget is not None else 0
         self.body = bytearray()
-        self.held = 0
 
     async def add(self, piece: bytes) -> None:
         if len(self.body) + len(piece) > self.max_bytes:
             raise MalformedResponse(self.url, f"answer exceeds {self.max_bytes} bytes")
         if self.budget is not None and piece:
-            await self.budget.take(len(piece), self.url)
-            self.held += len(piece)
+            await self.budget.take(self.ticket, len(piece), self.url)
         self.body += piece
 
     async def release(self) -> None:
-        if self.budget is not None and self.held:
-            await self.budget.give_back(self.held)
-        self.held = 0
+        if self.budget is not None:
+            await self.budget.give_back(self.ticket)
         self.body = bytearray()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from esap_graphql.domain.errors import EsapError
+from esap_graphql.domain.tokens import TokenScope
 
 #: The user id every request gets when authentication is off (single-user mode).
 LOCAL_USER_ID = "local"
@@ -28,6 +29,8 @@ class User:
     id: str
     name: str | None = None
     email: str | None = None
+    scope: TokenScope | None = None
+    """Set when the caller holds a scoped token: it may use that one basket only."""
 
     @property
     def is_local(self) -> bool:

@@ -17,6 +17,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
+from esap_graphql.schema.analysis import AnalysisMutation, AnalysisQuery
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.data_lake import DataLakeQuery
@@ -25,6 +26,7 @@ from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
 from esap_graphql.schema.names import NameQuery
+from esap_graphql.schema.scope_guard import ScopeGuard
 from esap_graphql.schema.viewer import ViewerQuery
 
 logger = logging.getLogger(__name__)
@@ -41,10 +43,12 @@ QUERIES: tuple[type, ...] = (
     ViewerQuery,
     JobQuery,
     NameQuery,
+    AnalysisQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     BasketMutation,
     JobMutation,
+    AnalysisMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     MultiQuerySubscription,
@@ -113,6 +117,7 @@ def build_schema(
             lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
             lambda: AddValidationRules([depth_rule]),
             lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
+            ScopeGuard,
             lambda: GatewayErrors(
                 should_mask_error=_should_mask, error_message="Internal server error."
             ),

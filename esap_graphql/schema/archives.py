@@ -106,7 +106,9 @@ class Dataset:
 
     @strawberry.field(
         description="Tables and columns of the dataset's service (VOSI tables for TAP; "
-        "the answer's columns for SCS and SIA)."
+        "the answer's columns for SCS and SIA). Null when the archive could not tell: the "
+        "error (with its extensions.code) names the field, and the dataset's other fields "
+        "stay."
     )
     async def tables(
         self,
@@ -114,15 +116,16 @@ class Dataset:
         name: Annotated[
             str | None, strawberry.argument(description="Only the table with this name.")
         ] = None,
-    ) -> list[Table]:
+    ) -> list[Table] | None:
         tables = await resolve.dataset_tables(info.context, self._domain, name)
         return [Table.from_domain(t) for t in tables]
 
     @strawberry.field(
         description="The services the dataset's endpoint offers (VOSI capabilities for TAP: "
-        "TAP, tables, availability; the cone search or image search itself otherwise)."
+        "TAP, tables, availability; the cone search or image search itself otherwise). Null "
+        "when the archive could not tell (see the error's extensions.code)."
     )
-    async def capabilities(self, info: Info) -> list[Capability]:
+    async def capabilities(self, info: Info) -> list[Capability] | None:
         found = await resolve.dataset_capabilities(info.context, self._domain)
         return [Capability.from_domain(c) for c in found]
 

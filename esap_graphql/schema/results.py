@@ -163,7 +163,8 @@ class QueryResult:
 
     @strawberry.field(
         description="The page as a table: {columns: [...], rows: [[...]]} with every native "
-        "column. One value instead of one per cell: the fast form for large pages."
+        "column. One value instead of one per cell: the fast form for large pages. Null when "
+        "the query failed (see error)."
     )
     def table(
         self,
@@ -174,10 +175,10 @@ class QueryResult:
         page_size: Annotated[
             int | None, strawberry.argument(description="Records per page for that page.")
         ] = None,
-    ) -> JSON:
+    ) -> JSON | None:
         result = self._outcome.result
         if result is None:
-            return cast(JSON, None)
+            return None
         names = [c.name for c in result.columns]
         return cast(
             JSON,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -180,6 +180,18 @@ class HostileArchive:
                 Route("/{name}/async/7", delete_job, methods=["DELETE"]),
             ]
         )
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 15, every: float = 0.05
+) -> bool:
+    """True once ``check`` holds (looked at every ``every`` s); False after ``timeout`` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(every)
+    return True
 
 
 @contextmanager

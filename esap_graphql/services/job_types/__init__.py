@@ -5,6 +5,7 @@ To add one: write a ``JobType`` subclass (see ``sleep.py``) and add it to the tu
 
 from __future__ import annotations
 
+from esap_graphql.services.job_types.analysis import AnalysisLaunchJob
 from esap_graphql.services.job_types.base import JobContext, JobType
 from esap_graphql.services.job_types.basket import BasketExportJob
 from esap_graphql.services.job_types.multi import MultiQueryJob
@@ -18,6 +19,7 @@ JOB_TYPES: dict[str, type[JobType]] = {
         MultiQueryJob,
         BasketExportJob,
         SleepJob,
+        AnalysisLaunchJob,
     )
 }
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from esap_graphql.connectors.tap_jobs import TapJobClient
 from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
+from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.multi_query import MultiQueryService
@@ -33,6 +34,8 @@ class JobContext:
     """Seconds between two looks at a remote asynchronous job."""
     max_result_bytes: int
     """Largest result file a job may fetch from a remote service."""
+    analysis: AnalysisRuntime | None = None
+    """Analysis facilities, workflows and their connectors (for analysis.* and batch.*)."""
 
 
 class JobType(ABC):
