@@ -91,7 +91,7 @@ def export_schema(args: argparse.Namespace) -> int:
 @command("check-config")
 def check_config(args: argparse.Namespace) -> int:
     """Validate a catalogue file and summarise it."""
-    from esap_graphql.analysis_catalogue import load_analysis_catalogue
+    from esap_graphql.config.analysis import load_analysis_catalogue
 
     try:
         catalogue = load_catalogue(Path(args.path))

@@ -20,8 +20,8 @@ import httpx
 import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from esap_graphql.analysis_catalogue import load_analysis_catalogue
 from esap_graphql.config import Settings, load_catalogue
+from esap_graphql.config.analysis import load_analysis_catalogue
 from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
@@ -32,6 +32,7 @@ from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
 from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
+from esap_graphql.connectors.slurm import SlurmRestClient, token_from_env
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.connectors.tap_jobs import TapJobClient
 from esap_graphql.connectors.workflow_sources import Limits as SourceLimits
@@ -49,6 +50,8 @@ from esap_graphql.messaging.event_bus import EventBus, InMemoryEventBus, RedisEv
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
 from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.batch_backend import BatchBackend
+from esap_graphql.services.batch_slurm import SlurmBackend
 from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
@@ -107,6 +110,7 @@ class Factory:
         self._job_store = job_store
         self._engine: AsyncEngine | None = None
         self._bus: EventBus | None = None
+        self._batch_backends: dict[str, BatchBackend] = {}
         self._exit = contextlib.AsyncExitStack()
 
     async def aclose(self) -> None:
@@ -260,6 +264,25 @@ class Factory:
             timeout=self.settings.job_remote_timeout,
         )
 
+    def batch_backend(self, facility: Facility) -> BatchBackend:
+        """The back-end of a batch facility, built once per facility: for Slurm, slurmrestd
+        over this process's HTTP client, with the JWT of the facility's ``jwt_env``."""
+        backend = self._batch_backends.get(facility.id)
+        if backend is None:
+            if facility.slurm is None:
+                raise ValueError(f"facility {facility.id!r} has no batch back-end")
+            client = SlurmRestClient(
+                http=self.http,
+                base_url=facility.slurm.rest_url,
+                user=facility.slurm.user,
+                token=token_from_env(facility.slurm.jwt_env),
+                timeout=self.settings.job_remote_timeout,
+                version=facility.slurm.api_version,
+            )
+            backend = SlurmBackend(api=client, where=f"Slurm at {client.base_url}")
+            self._batch_backends[facility.id] = backend
+        return backend
+
     async def engine(self) -> AsyncEngine:
         """The database engine, with the schema migrated to the newest revision."""
         if self._engine is None:
@@ -388,6 +411,7 @@ class Factory:
             remote_poll_interval=settings.job_remote_poll_interval,
             max_result_bytes=settings.job_max_result_bytes,
             analysis=self.analysis,
+            batch=self.batch_backend,
         )
 
     async def job_executor(self, worker_id: str, queries: DatasetQueryService) -> JobExecutor:

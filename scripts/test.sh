@@ -3,6 +3,7 @@
 #     scripts/test.sh [pytest args]
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
 # sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
+# a one-node Slurm cluster for the batch jobs (scripts/setup-slurm.sh),
 # Debian's chromium for the GraphiQL test and the deployment/federation tools
 # (root; apt and npm on first run), then runs
 # ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
@@ -12,6 +13,7 @@ scripts/bootstrap.sh test
 scripts/services.sh
 scripts/setup-dachs.sh
 scripts/setup-rucio.sh
+scripts/setup-slurm.sh
 scripts/setup-browser.sh
 scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh

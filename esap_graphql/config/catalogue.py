@@ -131,7 +131,7 @@ class _CatalogueConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     archives: list[_ArchiveConfig]
-    # The analysis facilities and workflows: validated by analysis_catalogue.py.
+    # The analysis facilities and workflows: validated by config/analysis.py.
     facilities: Any = None
     workflows: Any = None
 

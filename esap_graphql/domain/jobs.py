@@ -7,6 +7,7 @@ Failure hierarchy (raised by job types, classified once by ``classify``)::
           +-- JobUsageError      the parameters are wrong; rerunning will fail again -> fatal
           +-- JobTransientError  the archive or the network let us down; retry later -> transient
           +-- JobFatalError      a bug or a state we cannot recover from -> fatal
+          +-- JobAbortedRemotely the remote system stopped the work -> ABORTED, fatal
      +-- UsageError
           +-- UnknownJob, UnknownJobType, InvalidJobParameters, TooManyJobs
 """
@@ -160,6 +161,14 @@ class JobFatalError(JobFailure):
     """The job failed for a reason a retry will not fix."""
 
     code = "fatal_error"
+    kind = FailureKind.FATAL
+
+
+class JobAbortedRemotely(JobFailure):
+    """The system doing the job's work stopped it (e.g. a batch job cancelled on the cluster
+    by its administrators): the job ends ABORTED, not ERROR, with this as its summary."""
+
+    code = "aborted_remotely"
     kind = FailureKind.FATAL
 
 

@@ -121,3 +121,26 @@ RETRY = move(_P.QUEUED, only_from={_P.EXECUTING})
 def finish(to: ExecutionPhase) -> Move:
     """The worker running a job ends it in ``to`` (COMPLETED, ERROR or ABORTED)."""
     return move(to, only_from={_P.EXECUTING})
+
+
+# A job whose start another system decides (a batch scheduler) is taken by a worker while it
+# is QUEUED and stays so until that system runs it; then it moves as the system reports.
+REMOTE_PHASES = frozenset({_P.QUEUED, _P.EXECUTING, _P.SUSPENDED})
+"""The phases a remote system moves a taken job between."""
+TAKE_QUEUED = Move(to=_P.QUEUED, sources=frozenset({_P.QUEUED}))
+"""A worker takes (or, lost, gives back) a queued job that starts remotely: no phase change,
+a compare-and-set on its attempts and worker."""
+
+
+def remote(to: ExecutionPhase) -> Move:
+    """The remote system moved a taken job to ``to`` (QUEUED, EXECUTING or SUSPENDED)."""
+    if to not in REMOTE_PHASES:
+        raise ValueError(f"{to.value} is not a phase a remote system reports")
+    return move(to, only_from=REMOTE_PHASES)
+
+
+def finish_remote(to: ExecutionPhase) -> Move:
+    """The worker following a remotely started job ends it in ``to``: from any phase the
+    remote system reported (a batch job can fail before it ever ran; COMPLETED only after
+    EXECUTING)."""
+    return move(to, only_from=REMOTE_PHASES)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from esap_graphql.domain.errors import EsapError
 from esap_graphql.domain.jobs import (
     ExecutionDurationExceeded,
     Job,
+    JobAbortedRemotely,
     JobError,
     PhaseEvent,
     UnknownJob,
@@ -31,12 +34,15 @@ from esap_graphql.domain.uws import (
     ABORT,
     RETRY,
     TAKE,
+    TAKE_QUEUED,
     ExecutionPhase,
     IllegalPhaseTransition,
     finish,
+    finish_remote,
 )
 from esap_graphql.messaging.event_bus import EventBus
 from esap_graphql.services.job_types import JobContext, JobType
+from esap_graphql.services.remote_phases import RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
 
@@ -79,10 +85,17 @@ class JobExecutor:
         except Exception:  # a lost event must not lose the job: state is in the store
             logger.exception("job %s: could not publish phase %s", job.id, job.phase.value)
 
-    async def _finish(self, job_id: str, to: ExecutionPhase, **changes: Any) -> None:
+    async def _finish(
+        self, job_id: str, to: ExecutionPhase, *, remote_attempt: int | None = None, **changes: Any
+    ) -> None:
+        # a job started remotely ends from any phase the remote side reported, but only while
+        # this attempt still holds it
+        how = finish(to) if remote_attempt is None else finish_remote(to)
         for delay in (0.5, 1.0, 2.0, None):
             try:
-                job = await self._store.apply(job_id, finish(to), end_time=utc_now(), **changes)
+                job = await self._store.apply(
+                    job_id, how, expect_attempts=remote_attempt, end_time=utc_now(), **changes
+                )
                 break
             except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
                 logger.info("job %s: ended after leaving EXECUTING; %s not kept", job_id, to.value)
@@ -97,24 +110,36 @@ class JobExecutor:
                 await asyncio.sleep(delay)
         await self._publish(job)
 
+    async def _starts_remotely(self, job_id: str) -> bool:
+        queued = await self._store.get(job_id)
+        job_type = self._types.get(queued.type) if queued is not None else None
+        return job_type is not None and job_type.starts_remotely
+
     async def execute(self, job_id: str, attempt: int) -> None:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
+        remote = await self._starts_remotely(job_id)
         try:
             job = await self._store.apply(
                 job_id,
-                TAKE,
+                TAKE_QUEUED if remote else TAKE,  # remote: QUEUED until the remote side runs it
                 expect_attempts=attempt - 1,
                 attempts=attempt,
-                start_time=utc_now(),
                 worker=self.worker_id,
+                **({} if remote else {"start_time": utc_now()}),
             )
         except EsapError as exc:  # aborted, deleted or already taken: nothing to do
             logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
             return
-        await self._publish(job)
+        context = self._context
+        if remote:  # the type reports EXECUTING (and SUSPENDED, QUEUED) as the remote side does
+            recorder = RemotePhaseRecorder(store=self._store, bus=self._bus, job=job)
+            context = replace(context, remote=recorder)
+        else:
+            await self._publish(job)
+        finish = functools.partial(self._finish, remote_attempt=attempt if remote else None)
         job_type = self._types.get(job.type)
         if job_type is None:
-            await self._finish(
+            await finish(
                 job.id,
                 _P.ERROR,
                 error=JobError(
@@ -125,16 +150,18 @@ class JobExecutor:
                 ),
             )
             return
-        limit = job.execution_duration or None
+        # a remote job's duration is enforced by its batch system (the type passes it on as
+        # the remote time limit) and, as for every job, by maintenance; its queue wait is free
+        limit = None if remote else (job.execution_duration or None)
         try:
             async with asyncio.timeout(limit) as deadline:
-                results = await job_type().run(job, self._context)
+                results = await job_type().run(job, context)
         except TimeoutError as exc:
             if deadline.expired():
                 error = classify(ExecutionDurationExceeded(job.execution_duration))
-                await self._finish(job.id, _P.ABORTED, error=error)
+                await finish(job.id, _P.ABORTED, error=error)
             else:
-                await self._finish(job.id, _P.ERROR, error=classify(exc))
+                await finish(job.id, _P.ERROR, error=classify(exc))
         except asyncio.CancelledError:
             # Abort: the service recorded ABORTED before cancelling us. Shutdown: the job
             # stays EXECUTING and maintenance retries it once this worker's heartbeat stops.
@@ -143,9 +170,10 @@ class JobExecutor:
             error = classify(exc)
             log = logger.warning if error.code != "internal_error" else logger.exception
             log("job %s failed: %s", job.id, error.message, exc_info=error.code == "internal_error")
-            await self._finish(job.id, _P.ERROR, error=error)
+            stopped = isinstance(exc, JobAbortedRemotely)
+            await finish(job.id, _P.ABORTED if stopped else _P.ERROR, error=error)
         else:
-            await self._finish(job.id, _P.COMPLETED, results=tuple(results))
+            await finish(job.id, _P.COMPLETED, results=tuple(results))
 
 
 #: Seconds past its execution duration after which maintenance ends a job its worker did not.
@@ -236,22 +264,25 @@ class JobMaintenance:
 
     async def recover(self, job: Job) -> None:
         """The job's worker is gone: queue it again, or end it in ERROR after max attempts."""
+        # a job whose remote start its worker awaited is still QUEUED, and stays so
+        taken = job.phase is _P.QUEUED
         try:
             if job.attempts < self._max_attempts:
                 logger.warning("job %s: worker %s lost; retrying", job.id, job.worker)
                 moved = await self._store.apply(
                     job.id,
-                    RETRY,
+                    TAKE_QUEUED if taken else RETRY,
                     expect_attempts=job.attempts,
                     worker=None,
                 )
-                await self._bus.publish(event_of(moved))
+                if not taken:
+                    await self._bus.publish(event_of(moved))
                 await self._requeue(moved, moved.attempts + 1)
             else:
                 logger.warning("job %s: worker %s lost; giving up", job.id, job.worker)
                 moved = await self._store.apply(
                     job.id,
-                    finish(_P.ERROR),
+                    finish_remote(_P.ERROR) if taken else finish(_P.ERROR),
                     expect_attempts=job.attempts,
                     end_time=utc_now(),
                     error=classify(WorkerLost(job.worker, job.attempts)),

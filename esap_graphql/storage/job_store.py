@@ -66,4 +66,5 @@ class JobStore(Protocol):
         """The worker stopped cleanly."""
 
     async def orphaned(self, alive_since: datetime) -> list[Job]:
-        """EXECUTING jobs whose worker has not sent a heartbeat since ``alive_since``."""
+        """EXECUTING jobs whose worker has not sent a heartbeat since ``alive_since``, and
+        QUEUED ones such a worker had taken (a job waiting for a remote start)."""

@@ -84,7 +84,10 @@ class InMemoryJobStore:
         return [
             j
             for j in self.jobs.values()
-            if j.phase is ExecutionPhase.EXECUTING
+            if (
+                j.phase is ExecutionPhase.EXECUTING
+                or (j.phase is ExecutionPhase.QUEUED and j.worker is not None)
+            )
             and (
                 j.worker is None
                 or j.worker not in self.workers

@@ -235,9 +235,11 @@ class SqlJobStore:
     async def orphaned(self, alive_since: datetime) -> list[Job]:
         workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
         alive = select(workers.c.id).where(workers.c.heartbeat >= alive_since)
+        executing = _T.c.phase == ExecutionPhase.EXECUTING.value
+        taken = (_T.c.phase == ExecutionPhase.QUEUED.value) & _T.c.worker.is_not(None)
         query = select(_T).where(
-            _T.c.phase == ExecutionPhase.EXECUTING.value,
-            (_T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
+            executing | taken,
+            (executing & _T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from esap_graphql.analysis_catalogue import load_analysis_catalogue, parse_analysis_catalogue
 from esap_graphql.config import CatalogueError, load_catalogue
+from esap_graphql.config.analysis import load_analysis_catalogue, parse_analysis_catalogue
 from esap_graphql.domain.analysis import (
     CommandSource,
     FacilityKind,

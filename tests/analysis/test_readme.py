@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graphql import parse, validate
 
-from esap_graphql.analysis_catalogue import parse_analysis_catalogue
+from esap_graphql.config.analysis import parse_analysis_catalogue
 from esap_graphql.domain.analysis import FacilityKind
 from esap_graphql.schema import build_schema
 from tests.analysis.hub import GATEWAY_SCOPES

@@ -51,3 +51,18 @@ async def test_served_schema_is_introspectable(client: httpx.AsyncClient) -> Non
     )
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
     assert response.json()["data"]["__schema"]["queryType"]["description"]
+
+
+def test_the_query_input_names_exactly_the_domain_parameters() -> None:
+    # The parameters are declared once, in the domain (QueryParams); the GraphQL input spells
+    # the same names in camelCase, and the query forms use them: nothing may drift apart.
+    from esap_graphql.domain.archives import Protocol
+    from esap_graphql.domain.query import PARAMETER_NAMES, public_name
+    from esap_graphql.domain.query_fields import default_query_fields
+
+    schema = build_schema()._schema
+    query_input = schema.type_map["QueryParamsInput"]
+    assert isinstance(query_input, GraphQLInputObjectType)
+    assert list(query_input.fields) == [public_name(name) for name in PARAMETER_NAMES]
+    forms = default_query_fields(Protocol.TAP, obscore=True, fixed_collection=None, collections=())
+    assert {f.name for f in forms} <= set(query_input.fields)

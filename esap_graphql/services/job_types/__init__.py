@@ -8,6 +8,7 @@ from __future__ import annotations
 from esap_graphql.services.job_types.analysis import AnalysisLaunchJob
 from esap_graphql.services.job_types.base import JobContext, JobType
 from esap_graphql.services.job_types.basket import BasketExportJob
+from esap_graphql.services.job_types.batch import SlurmBatchJob
 from esap_graphql.services.job_types.multi import MultiQueryJob
 from esap_graphql.services.job_types.sleep import SleepJob
 from esap_graphql.services.job_types.tap import TapQueryJob
@@ -20,6 +21,7 @@ JOB_TYPES: dict[str, type[JobType]] = {
         BasketExportJob,
         SleepJob,
         AnalysisLaunchJob,
+        SlurmBatchJob,
     )
 }
 

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.domain.analysis import Facility
 from esap_graphql.domain.jobs import InvalidJobParameters, Job, JobResult
+from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
+from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.dataset_query import DatasetQueryService
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.storage.result_files import ResultFiles
+
+
+class RemotePhases(Protocol):
+    """What a job whose start is decided remotely tells the gateway, and asks it."""
+
+    async def report(self, phase: ExecutionPhase) -> None:
+        """Record and push the phase the remote system reports (QUEUED, EXECUTING or
+        SUSPENDED)."""
+        ...
+
+    async def stopped(self) -> bool:
+        """True when the job was aborted or deleted (when ``run`` is cancelled for that, the
+        remote work must stop; when its worker shuts down, it runs on for the next attempt)."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +53,11 @@ class JobContext:
     """Largest result file a job may fetch from a remote service."""
     analysis: AnalysisRuntime | None = None
     """Analysis facilities, workflows and their connectors (for analysis.* and batch.*)."""
+    batch: Callable[[Facility], BatchBackend] | None = None
+    """The back-end of a batch facility (for batch.*)."""
+    remote: RemotePhases | None = None
+    """For a type that ``starts_remotely``: its job's phases as the remote system reports
+    them. Set per job by the executor; None otherwise."""
 
 
 class JobType(ABC):
@@ -45,6 +67,10 @@ class JobType(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     Parameters: ClassVar[type[BaseModel]]
+    starts_remotely: ClassVar[bool] = False
+    """True when another system (a batch scheduler) decides when the work starts: the job
+    then stays QUEUED when a worker takes it, and ``run`` reports EXECUTING through
+    ``ctx.remote`` once the remote side runs it."""
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
