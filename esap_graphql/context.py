@@ -21,6 +21,7 @@ from esap_graphql.services.harvest import HarvestService
 from esap_graphql.services.job_execution import JobExecutor
 from esap_graphql.services.jobs import JobService
 from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService
 from esap_graphql.services.registry import RegistryService
 
 
@@ -38,6 +39,7 @@ class ProcessContext:
     registry: RegistryService
     harvests: HarvestService
     datalinks: DataLinkService
+    names: NameResolutionService
     data_lake: DataLakeService
     analysis: AnalysisRuntime
     close: Callable[[], Awaitable[None]]

@@ -29,11 +29,13 @@ from esap_graphql.connectors.base import Connector
 from esap_graphql.connectors.datalink import DataLinkClient
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
 from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.connectors.jupyterhub import HttpJupyterHub, HubRefused, JupyterHubClient
 from esap_graphql.connectors.oai_pmh import OaiPmhClient
 from esap_graphql.connectors.regtap import RegTapClient
 from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
+from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.slurm import SlurmRestClient, token_from_env
 from esap_graphql.connectors.tap import TapConnector
@@ -64,8 +66,10 @@ from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService, NameSource
 from esap_graphql.services.registry import RegistrySearcher, RegistryService, UrlCheck
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.target_positions import TargetPositions
 from esap_graphql.storage.basket_store import BasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
 from esap_graphql.storage.job_store import JobStore
@@ -89,6 +93,7 @@ def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
         Protocol.TAP: TapConnector(http=clients),
         Protocol.SCS: ScsConnector(http=clients),
         Protocol.SIA: SiaConnector(http=clients),
+        Protocol.HTTP: HttpJsonConnector(http=clients),
         Protocol.RUCIO: RucioConnector(),
     }
 
@@ -106,9 +111,11 @@ class Factory:
         job_store: JobStore | None = None,
         registry_store: RegistryStore | None = None,
         regtap: RegistrySearcher | None = None,
+        name_source: NameSource | None = None,
         analysis_catalogue: AnalysisCatalogue | None = None,
     ) -> None:
         self.settings = settings
+        self._name_source = name_source
         self._catalogue = catalogue
         self._analysis_catalogue = analysis_catalogue
         self._connectors = connectors
@@ -193,6 +200,23 @@ class Factory:
     def tap_jobs(self) -> TapJobClient:
         """Asynchronous jobs on archives' TAP services."""
         return TapJobClient(clients=self.service_clients, timeout=self.settings.job_remote_timeout)
+
+    @cached_property
+    def names(self) -> NameResolutionService:
+        """Target names resolved through the Sesame mirrors (or the given source), cached."""
+        settings = self.settings
+        source = self._name_source or SesameNameSource(
+            http=self.http,
+            mirrors=settings.sesame_mirrors(),
+            databases=settings.sesame_databases,
+            timeout=settings.sesame_timeout,
+        )
+        return NameResolutionService(
+            source=source,
+            ttl=settings.name_cache_ttl,
+            not_found_ttl=settings.name_not_found_ttl,
+            size=settings.name_cache_size,
+        )
 
     @cached_property
     def authenticator(self) -> Authenticator:
@@ -375,6 +399,12 @@ class Factory:
                 global_concurrency=settings.global_concurrency,
             ),
             cache=cache,
+            # a target name becomes a cone for datasets that search by position only
+            targets=TargetPositions(
+                names=self.names,
+                connectors=self.connectors,
+                default_radius=settings.target_radius,
+            ),
         )
 
     def data_lake(self) -> DataLakeService:
@@ -544,6 +574,7 @@ class Factory:
             registry=await self.registry(),
             harvests=harvests,
             datalinks=self.datalinks(),
+            names=self.names,
             data_lake=self.data_lake(),
             analysis=self.analysis,
             close=self.aclose,

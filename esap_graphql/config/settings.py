@@ -190,6 +190,35 @@ class Settings(BaseSettings):
         default="esap", description="Prefix of the Redis keys and channels of jobs and events."
     )
 
+    sesame_urls: str = Field(
+        default="https://cds.unistra.fr/cgi-bin/nph-sesame,"
+        "https://vizier.cfa.harvard.edu/viz-bin/nph-sesame",
+        pattern=r"^\s*https?://[^,\s]+(\s*,\s*https?://[^,\s]+)*\s*$",
+        description="Sesame name resolver base URLs, comma-separated, tried in order "
+        "(the next one when a mirror is down or answers nonsense).",
+    )
+    sesame_databases: str = Field(
+        default="SNV",
+        pattern=r"^~?[SNVA]{1,4}$",
+        description="Sesame databases asked, in order: S Simbad, N NED, V VizieR, A all.",
+    )
+    sesame_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one Sesame mirror may take to answer."
+    )
+    name_cache_ttl: float = Field(
+        default=86_400.0, ge=0, description="Seconds a resolved name's position is reused."
+    )
+    name_not_found_ttl: float = Field(
+        default=600.0, ge=0, description="Seconds a name no resolver knows is remembered as such."
+    )
+    name_cache_size: int = Field(default=10_000, ge=0, description="Most names kept resolved.")
+    target_radius: float = Field(
+        default=0.1,
+        gt=0,
+        le=90,
+        description="Degrees searched around a target name's position when no radius is given.",
+    )
+
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     # the VO registry and DataLink (issue 12)
@@ -253,6 +282,10 @@ class Settings(BaseSettings):
         if self.config is not None:
             return self.config
         return Path(str(resources.files("esap_graphql").joinpath(DEFAULT_CATALOGUE)))
+
+    def sesame_mirrors(self) -> tuple[str, ...]:
+        """The Sesame base URLs, in the order they are tried."""
+        return tuple(u.strip() for u in self.sesame_urls.split(",") if u.strip())
 
     def results_dir(self) -> Path:
         """Where job results are written."""

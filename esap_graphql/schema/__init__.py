@@ -25,6 +25,7 @@ from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
+from esap_graphql.schema.names import NameQuery
 from esap_graphql.schema.registry import RegistryQueryRoot
 from esap_graphql.schema.registry_errors import REGISTRY_ERROR_TYPES
 from esap_graphql.schema.scope_guard import ScopeGuard
@@ -44,6 +45,7 @@ QUERIES: tuple[type, ...] = (
     ViewerQuery,
     JobQuery,
     RegistryQueryRoot,
+    NameQuery,
     AnalysisQuery,
 )
 MUTATIONS: tuple[type, ...] = (
