@@ -59,3 +59,14 @@ def follow_up_url(
         shown = url if len(url) <= 200 else url[:200] + "..."
         raise MalformedResponse(base, f"a follow-up URL leaves the archive's own host: {shown}")
     return url
+
+
+def followable(
+    candidate: str, *, base: str, configured: str, policy: EgressPolicy | None = None
+) -> str | None:
+    """``candidate`` as a URL the service at ``configured`` may send us to (see
+    ``follow_up_url``), or None."""
+    try:
+        return follow_up_url(candidate, base=base, configured=configured, policy=policy)
+    except MalformedResponse:
+        return None

@@ -16,9 +16,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from esap_graphql.connectors import http_exchange
 from esap_graphql.connectors.follow_up import follow_up_url, same_origin
-from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.http import ServiceClients, exchange
 from esap_graphql.connectors.http_json_answer import AnswerPage, read_answer
 from esap_graphql.connectors.http_json_request import (
     api_of,
@@ -71,10 +70,11 @@ class HttpJsonConnector:
             # credentials go to the configured origin only, never where an answer points
             headers = request_headers(api, self._environ, url=url)
         max_bytes = min(api.max_response_bytes, self._clients.max_answer_bytes)
-        async with http_exchange.get(
+        async with exchange(
             client,
+            "GET",
             url,
-            configured=dataset.access_url,
+            service_url=dataset.access_url,
             headers=headers,
             timeout=timeout,
             max_bytes=max_bytes,

@@ -34,7 +34,7 @@ from xml.etree import ElementTree
 
 import httpx
 
-from esap_graphql.connectors import http_exchange
+from esap_graphql.connectors.http import exchange
 from esap_graphql.domain.errors import (
     ArchiveError,
     ArchiveTimeout,
@@ -125,10 +125,11 @@ class SesameNameSource:
         for base in self._mirrors:
             url = sesame_url(base, self._databases, name)
             try:
-                async with http_exchange.get(
+                async with exchange(
                     self._http,
+                    "GET",
                     url,
-                    configured=base,
+                    service_url=base,
                     timeout=self._timeout,
                     max_bytes=MAX_ANSWER_BYTES,
                 ) as answer:
