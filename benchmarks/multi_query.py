@@ -72,7 +72,9 @@ def timed(func: Callable[[], object]) -> float:
 
 
 @contextlib.contextmanager
-def latency_archive(body: Path, latency: float) -> Iterator[str]:
+def latency_archive(
+    body: Path, latency: float, content_type: str = "application/x-votable+xml"
+) -> Iterator[str]:
     """The stand-in archive process; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
@@ -85,6 +87,8 @@ def latency_archive(body: Path, latency: float) -> Iterator[str]:
             str(latency),
             "--body",
             str(body),
+            "--content-type",
+            content_type,
         ]
     )
     url = f"http://127.0.0.1:{port}"

@@ -144,6 +144,39 @@ def worker_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("harvest")
+def harvest_command(args: argparse.Namespace) -> int:
+    """Harvest each registry into the database (incrementally) and say what was stored; 1 if
+    one failed."""
+    from esap_graphql.factory import Factory
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    urls = list(args.urls) or settings.harvest_urls()
+    if not urls:
+        print("no registry to harvest: give URLs or set ESAP_REGISTRY_HARVEST", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        factory = Factory(settings)
+        try:
+            reports = await (await factory.harvests()).harvest_all(urls, full=args.full)
+        finally:
+            await factory.aclose()
+        for report in reports:
+            since = f" (changes since {report.since.isoformat()})" if report.since else ""
+            line = (
+                f"{report.source}: {report.stored} records stored, {report.deleted} deleted, "
+                f"{report.pages} pages{since}"
+            )
+            if report.error is not None:
+                line += f"; FAILED: {report.error.message}"
+            print(line)
+        return 1 if any(r.error is not None for r in reports) else 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -172,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     p = sub.add_parser("worker", help="run a job worker (arq on ESAP_REDIS_URL)")
     p.add_argument("--concurrency", type=int, help="jobs at once (default $ESAP_JOB_CONCURRENCY)")
+    p = sub.add_parser("harvest", help="harvest VO publishing registries (OAI-PMH)")
+    p.add_argument("urls", nargs="*", help="OAI-PMH base URLs (default: $ESAP_REGISTRY_HARVEST)")
+    p.add_argument("--full", action="store_true", help="everything, not only what changed")
     return parser
 
 

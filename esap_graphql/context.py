@@ -15,10 +15,14 @@ from esap_graphql.identity.authenticators import Authenticator
 from esap_graphql.services.analysis_runtime import AnalysisRuntime
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.data_lake import DataLakeService
+from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService
+from esap_graphql.services.harvest import HarvestService
 from esap_graphql.services.job_execution import JobExecutor
 from esap_graphql.services.jobs import JobService
 from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService
+from esap_graphql.services.registry import RegistryService
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +36,10 @@ class ProcessContext:
     multi_queries: MultiQueryService
     baskets: BasketService
     jobs: JobService
+    registry: RegistryService
+    harvests: HarvestService
+    datalinks: DataLinkService
+    names: NameResolutionService
     data_lake: DataLakeService
     analysis: AnalysisRuntime
     close: Callable[[], Awaitable[None]]

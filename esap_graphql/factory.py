@@ -7,7 +7,9 @@ Tests replace an I/O edge through the keyword-only seams of the constructor.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
 import socket
 import ssl
@@ -24,15 +26,21 @@ from esap_graphql.config import Settings, load_catalogue
 from esap_graphql.config.analysis import load_analysis_catalogue
 from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.base import Connector
+from esap_graphql.connectors.datalink import DataLinkClient
 from esap_graphql.connectors.egress import EgressPolicy, guarded_transport, origin
 from esap_graphql.connectors.http import ServiceClients
+from esap_graphql.connectors.http_json import HttpJsonConnector
 from esap_graphql.connectors.jupyterhub import HttpJupyterHub, HubRefused, JupyterHubClient
+from esap_graphql.connectors.oai_pmh import OaiPmhClient
+from esap_graphql.connectors.regtap import RegTapClient
 from esap_graphql.connectors.rucio import RucioConnector
 from esap_graphql.connectors.scs import ScsConnector
+from esap_graphql.connectors.sesame import SesameNameSource
 from esap_graphql.connectors.sia import SiaConnector
 from esap_graphql.connectors.slurm import SlurmRestClient, token_from_env
 from esap_graphql.connectors.tap import TapConnector
 from esap_graphql.connectors.tap_jobs import TapJobClient
+from esap_graphql.connectors.untrusted_urls import check_url
 from esap_graphql.connectors.workflow_sources import Limits as SourceLimits
 from esap_graphql.connectors.workflow_sources import SourceFetcher
 from esap_graphql.context import JobWorker, ProcessContext
@@ -51,18 +59,25 @@ from esap_graphql.services.basket import BasketService
 from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.batch_slurm import SlurmBackend
 from esap_graphql.services.data_lake import DataLakeService
+from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
+from esap_graphql.services.harvest import HarvestService
 from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
+from esap_graphql.services.name_resolution import NameResolutionService, NameSource
+from esap_graphql.services.registry import RegistrySearcher, RegistryService, UrlCheck
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.target_positions import TargetPositions
 from esap_graphql.storage.basket_store import BasketStore
 from esap_graphql.storage.database import create_engine, database_url, migrate
 from esap_graphql.storage.job_store import JobStore
+from esap_graphql.storage.registry_store import RegistryStore
 from esap_graphql.storage.result_files import ResultFiles
 from esap_graphql.storage.sql_basket_store import SqlBasketStore
 from esap_graphql.storage.sql_job_store import SqlJobStore
+from esap_graphql.storage.sql_registry_store import SqlRegistryStore
 
 USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
 
@@ -78,6 +93,7 @@ def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
         Protocol.TAP: TapConnector(http=clients),
         Protocol.SCS: ScsConnector(http=clients),
         Protocol.SIA: SiaConnector(http=clients),
+        Protocol.HTTP: HttpJsonConnector(http=clients),
         Protocol.RUCIO: RucioConnector(),
     }
 
@@ -93,14 +109,20 @@ class Factory:
         connectors: Mapping[Protocol, Connector] | None = None,
         basket_store: BasketStore | None = None,
         job_store: JobStore | None = None,
+        registry_store: RegistryStore | None = None,
+        regtap: RegistrySearcher | None = None,
+        name_source: NameSource | None = None,
         analysis_catalogue: AnalysisCatalogue | None = None,
     ) -> None:
         self.settings = settings
+        self._name_source = name_source
         self._catalogue = catalogue
         self._analysis_catalogue = analysis_catalogue
         self._connectors = connectors
         self._basket_store = basket_store
         self._job_store = job_store
+        self._registry_store = registry_store
+        self._regtap = regtap
         self._engine: AsyncEngine | None = None
         self._bus: EventBus | None = None
         self._batch_backends: dict[str, BatchBackend] = {}
@@ -178,6 +200,23 @@ class Factory:
     def tap_jobs(self) -> TapJobClient:
         """Asynchronous jobs on archives' TAP services."""
         return TapJobClient(clients=self.service_clients, timeout=self.settings.job_remote_timeout)
+
+    @cached_property
+    def names(self) -> NameResolutionService:
+        """Target names resolved through the Sesame mirrors (or the given source), cached."""
+        settings = self.settings
+        source = self._name_source or SesameNameSource(
+            http=self.http,
+            mirrors=settings.sesame_mirrors(),
+            databases=settings.sesame_databases,
+            timeout=settings.sesame_timeout,
+        )
+        return NameResolutionService(
+            source=source,
+            ttl=settings.name_cache_ttl,
+            not_found_ttl=settings.name_not_found_ttl,
+            size=settings.name_cache_size,
+        )
 
     @cached_property
     def authenticator(self) -> Authenticator:
@@ -284,6 +323,30 @@ class Factory:
             self._job_store = SqlJobStore(engine=await self.engine())
         return self._job_store
 
+    async def registry_store(self) -> RegistryStore:
+        """Where harvested registry records live."""
+        if self._registry_store is None:
+            self._registry_store = SqlRegistryStore(engine=await self.engine())
+        return self._registry_store
+
+    @cached_property
+    def regtap(self) -> RegistrySearcher | None:
+        """The RegTAP service searched (none when ``regtap_url`` is empty)."""
+        if self._regtap is not None or not self.settings.regtap_url:
+            return self._regtap
+        client = RegTapClient(
+            url=self.settings.regtap_url,
+            timeout=self.settings.registry_timeout,
+            user_agent=USER_AGENT,
+        )
+        self._exit.push_async_callback(asyncio.to_thread, client.close)
+        return client
+
+    @cached_property
+    def url_check(self) -> UrlCheck:
+        """The check every URL from a registry record or a DataLink answer passes first."""
+        return functools.partial(check_url, allow_private=self.settings.registry_allow_private_urls)
+
     def _redis(self) -> redis.Redis:
         assert self.settings.redis_url is not None
         client: redis.Redis = redis.Redis.from_url(
@@ -336,6 +399,12 @@ class Factory:
                 global_concurrency=settings.global_concurrency,
             ),
             cache=cache,
+            # a target name becomes a cone for datasets that search by position only
+            targets=TargetPositions(
+                names=self.names,
+                connectors=self.connectors,
+                default_radius=settings.target_radius,
+            ),
         )
 
     def data_lake(self) -> DataLakeService:
@@ -366,6 +435,48 @@ class Factory:
                 max_record_bytes=settings.basket_max_record_bytes,
                 max_items_per_basket=settings.basket_max_items,
             ),
+        )
+
+    async def registry(self) -> RegistryService:
+        """Registry search (RegTAP and the harvested records) and registry datasets."""
+        return RegistryService(
+            regtap=self.regtap,
+            store=await self.registry_store(),
+            check_url=self.url_check,
+            max_results=self.settings.registry_max_results,
+        )
+
+    async def harvests(self) -> HarvestService:
+        """Harvesting publishing registries into the registry store."""
+        return HarvestService(
+            client=OaiPmhClient(http=self.service_clients, timeout=self.settings.registry_timeout),
+            store=await self.registry_store(),
+            check_url=self.url_check,
+        )
+
+    def periodic_harvest(self, harvests: HarvestService) -> None:
+        """Harvest the configured registries every ``registry_harvest_interval`` seconds (when
+        both are set), until ``aclose``."""
+        urls = self.settings.harvest_urls()
+        interval = self.settings.registry_harvest_interval
+        if not urls or interval <= 0:
+            return
+        task = asyncio.create_task(harvests.run_periodically(urls, interval))
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._exit.push_async_callback(stop)
+
+    def datalinks(self) -> DataLinkService:
+        """DataLink links of records."""
+        return DataLinkService(
+            client=DataLinkClient(http=self.service_clients),
+            check_url=self.url_check,
+            timeout=self.settings.datalink_timeout,
+            batch_size=self.settings.datalink_batch_size,
         )
 
     async def job_context(self, queries: DatasetQueryService) -> JobContext:
@@ -450,6 +561,8 @@ class Factory:
     async def process_context(self) -> ProcessContext:
         """Everything a gateway process holds, started."""
         queries = self.queries()
+        harvests = await self.harvests()
+        self.periodic_harvest(harvests)
         return ProcessContext(
             settings=self.settings,
             catalogue=self.catalogue,
@@ -458,6 +571,10 @@ class Factory:
             multi_queries=self.multi_queries(queries),
             baskets=await self.baskets(),
             jobs=await self.jobs(queries),
+            registry=await self.registry(),
+            harvests=harvests,
+            datalinks=self.datalinks(),
+            names=self.names,
             data_lake=self.data_lake(),
             analysis=self.analysis,
             close=self.aclose,

@@ -121,7 +121,10 @@ wanted = {
 	"web": {"serverURL": "http://localhost:%s" % port, "bindAddress": bind,
 		"serverPort": port, "sitename": "ESAP test archive"},
 	"ivoa": {"authority": "esap.test",
-		"dalDefaultLimit": "100000", "dalHardLimit": "1000000"},
+		"dalDefaultLimit": "100000", "dalHardLimit": "1000000",
+		# small OAI-PMH pages, so that a harvest of the few records published
+		# here really follows resumptionTokens
+		"oaipmhPageSize": "2"},
 	"async": {"defaultMAXREC": "100000", "hardMAXREC": "1000000",
 		"maxTAPRunning": "8"},
 }
@@ -155,10 +158,55 @@ then
 	log "wrote $GAVO_RC"
 fi
 
-read -r INPUTS_DIR STATE_DIR LOG_DIR < <(cd /tmp && "$PY" -c "
+read -r INPUTS_DIR STATE_DIR LOG_DIR CONFIG_DIR < <(cd /tmp && "$PY" -c "
 from gavo.base import config
-print(config.get('inputsDir'), config.get('stateDir'), config.get('logDir'))") \
+print(config.get('inputsDir'), config.get('stateDir'), config.get('logDir'),
+	config.get('configDir'))") \
 	|| die "cannot read the DaCHS configuration"
+
+# The site metadata the records of a publishing registry carry (publisher,
+# contact, authority); DaCHS reads etc/defaultmeta.txt at start-up.
+if "$PY" - "$CONFIG_DIR/defaultmeta.txt" <<'EOF'
+import os, sys
+path = sys.argv[1]
+wanted = {
+	"publisher": "ESAP test archive",
+	"contact.name": "ESAP test suite",
+	"contact.email": "esap-test@example.org",
+	"authority.shortName": "ESAP test",
+	"authority.title": "The ESAP test archive naming authority",
+	"authority.description": "Identifiers of the local ESAP test archive.",
+	"site.description": "A local GAVO DaCHS archive holding synthetic data "
+		"for the esap-graphql tests.",
+}
+old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+lines, seen, skipping = [], set(), False
+for line in old.splitlines():
+	if skipping:  # continuation lines of a value we replace
+		skipping = line.endswith("\\")
+		continue
+	key = line.split(":", 1)[0].strip()
+	if ":" in line and key in wanted and not line[:1].isspace():
+		skipping = line.endswith("\\")
+		if key in seen:
+			continue
+		seen.add(key)
+		line = "%s: %s" % (key, wanted[key])
+	lines.append(line)
+for key, value in wanted.items():
+	if key not in seen:
+		lines.append("%s: %s" % (key, value))
+new = "\n".join(lines) + "\n"
+if new == old:
+	sys.exit(1)   # unchanged
+with open(path + ".tmp", "w", encoding="utf-8") as f:
+	f.write(new)
+os.replace(path + ".tmp", path)
+EOF
+then
+	CONFIG_CHANGED=1
+	log "wrote $CONFIG_DIR/defaultmeta.txt"
+fi
 [ -d "$INPUTS_DIR" ] || die "DaCHS inputsDir $INPUTS_DIR does not exist"
 RES_DIR="$INPUTS_DIR/$RES_NAME"
 
@@ -200,6 +248,56 @@ else
 	log "esaptest already imported and unchanged"
 fi
 
+# ---------------------------------------------------------------- esapreg
+
+# The registry and DataLink resource (deploy/dachs/esapreg): DataLink rows in
+# ivoa.obscore, their DataLink service, a registered cone search. A resource of
+# its own, imported on its own stamp, so that it and esaptest never re-import
+# each other.
+SRC_REG_DIR="$REPO_DIR/deploy/dachs/esapreg"
+REG_DIR="$INPUTS_DIR/esapreg"
+mkdir -p "$REG_DIR/bin" "$REG_DIR/data"
+cmp -s "$SRC_REG_DIR/q.rd" "$REG_DIR/q.rd" \
+	|| install -m 0644 "$SRC_REG_DIR/q.rd" "$REG_DIR/q.rd"
+cmp -s "$SRC_REG_DIR/bin/generate_data.py" "$REG_DIR/bin/generate_data.py" \
+	|| install -m 0755 "$SRC_REG_DIR/bin/generate_data.py" "$REG_DIR/bin/generate_data.py"
+REG_HASH="$(cat "$SRC_REG_DIR/q.rd" "$SRC_REG_DIR/bin/generate_data.py" | sha256sum | cut -d' ' -f1)"
+REG_STAMP="$REG_DIR/.imported"
+reg_ok() {
+	[ "$(psql_gavo "SELECT (SELECT count(*) FROM esapreg.linked)=12
+		AND (SELECT count(*) FROM ivoa.obscore WHERE obs_collection='esaptest-linked')=12" 2>/dev/null)" = "t" ]
+}
+if [ "${DACHS_FORCE_IMPORT:-0}" = 1 ] || [ "$(cat "$REG_STAMP" 2>/dev/null || true)" != "$REG_HASH" ] || ! reg_ok; then
+	log "generating esapreg data"
+	"$PY" "$REG_DIR/bin/generate_data.py" --outdir "$REG_DIR/data"
+	log "dachs imp esapreg/q"
+	(cd /tmp && dachs imp esapreg/q)
+	reg_ok || die "esapreg import finished but row counts are not as expected"
+	echo "$REG_HASH" > "$REG_STAMP"
+	IMPORTED=1
+else
+	log "esapreg already imported and unchanged"
+fi
+
+# ---------------------------------------------------------------- registry
+
+# The records DaCHS's OAI-PMH interface (/oai.xml) serves as a publishing
+# registry: its registry and authority records (//services), TAP (//tap), the
+# sitewide SIAv2 service (//siap2) and the esapreg cone search.
+published() {
+	[ "$(psql_gavo "SELECT count(*) FROM dc.resources NATURAL JOIN dc.sets
+		WHERE setname='ivo_managed' AND NOT deleted AND ivoid IN (
+		'ivo://esap.test/__system__/services/registry', 'ivo://esap.test',
+		'ivo://esap.test/tap', 'ivo://esap.test/__system__/siap2/sitewide',
+		'ivo://esap.test/esapreg/q/cone')" 2>/dev/null)" = 5 ]
+}
+if [ "$IMPORTED" = 1 ] || ! published; then
+	log "dachs pub //services //tap //siap2 esapreg/q"
+	(cd /tmp && dachs pub //services && dachs pub //tap && dachs pub //siap2 \
+		&& dachs pub esapreg/q)
+	published || die "dachs pub did not publish the expected registry records"
+fi
+
 # ---------------------------------------------------------------- server
 
 server_pid() {
@@ -230,6 +328,10 @@ import sys, time, urllib.request
 timeout, tap, scs = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 checks = {
 	tap + "/availability": b"true</",
+	tap.rsplit("/", 1)[0] + "/oai.xml?verb=ListIdentifiers&metadataPrefix=ivo_vor":
+		b"resumptionToken",
+	tap.rsplit("/", 1)[0] + "/esapreg/q/dl/dlmeta?ID=ivo%3A%2F%2Fesap.test%2Flinked%3F301":
+		b"#preview",
 	tap + "/tables": b"esaptest.sources",
 	scs + "?RA=150&DEC=2&SR=0.001": b'name="QUERY_STATUS" value="OK"',
 }
@@ -265,6 +367,8 @@ DaCHS is up:
   TAP:            $TAP_URL   (sync: $TAP_URL/sync, async: $TAP_URL/async)
   SCS (cone):     $SCS_URL
   SIAv2:          $SIA2_URL
-  ObsCore table:  ivoa.obscore (collections esaptest-images, esaptest-cubes)
-  Tables:         esaptest.images, esaptest.sources
+  OAI-PMH:        $BASE_URL/oai.xml   (publishing registry, set ivo_managed)
+  DataLink:       $BASE_URL/esapreg/q/dl/dlmeta?ID=...
+  ObsCore table:  ivoa.obscore (collections esaptest-images, esaptest-cubes, esaptest-linked)
+  Tables:         esaptest.images, esaptest.sources, esapreg.linked
 EOF

@@ -14,7 +14,10 @@ from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from esap_graphql.context import ProcessContext
 from esap_graphql.factory import gateway_context
-from tests.support import DACHS_CATALOGUE, DACHS_URL
+from tests.support import DACHS_CATALOGUE, DACHS_URL, NO_SESAME
+
+# the stand-in for the REST/JSON archives and Sesame (session-scoped fixture recorded_apis)
+pytest_plugins = ("tests.recorded_apis",)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +34,13 @@ def dachs() -> str:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings over the DaCHS test catalogue, with a private SQLite database."""
-    return Settings(config=DACHS_CATALOGUE, data_dir=tmp_path / "data", query_timeout=20)
+    # no Sesame mirror: a test never resolves names over the internet (they use recorded_apis)
+    return Settings(
+        config=DACHS_CATALOGUE,
+        data_dir=tmp_path / "data",
+        query_timeout=20,
+        sesame_urls=NO_SESAME,
+    )
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ DACHS_URL = "http://localhost:8080"
 TAP_URL = f"{DACHS_URL}/tap"
 SCS_URL = f"{DACHS_URL}/esaptest/q/cone/scs.xml"
 SIA_URL = f"{DACHS_URL}/__system__/siap2/sitewide/siap2.xml"
+# No Sesame mirror (the discard port refuses connections): tests never resolve names over
+# the internet; those that resolve names use the stand-in (tests/recorded_apis.py).
+NO_SESAME = "http://127.0.0.1:9/sesame"
 
 
 def make_records(n: int, *, prefix: str = "rec") -> tuple[Record, ...]:

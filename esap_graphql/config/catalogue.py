@@ -17,6 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from esap_graphql.config.http_dataset import (
+    HttpApiConfig,
+    check_http_dataset,
+    http_query_fields,
+    to_http_api,
+)
 from esap_graphql.config.rucio import RucioConfig
 from esap_graphql.domain.archives import (
     ADQL_NAME,
@@ -28,6 +34,7 @@ from esap_graphql.domain.archives import (
 )
 from esap_graphql.domain.archives import FieldType as DomainFieldType
 from esap_graphql.domain.data_lake import rucio_query_fields
+from esap_graphql.domain.names import with_resolved_target
 from esap_graphql.domain.query import PARAMETER_NAMES, public_name
 from esap_graphql.domain.query_fields import default_query_fields
 from esap_graphql.domain.records import RECORD_FIELDS
@@ -81,10 +88,12 @@ class _DatasetConfig(BaseModel):
     fields: dict[str, str] = {}
     follow_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+$")]] = []
     query_fields: list[_QueryFieldConfig] | None = None
+    http: HttpApiConfig | None = None
     rucio: RucioConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> _DatasetConfig:
+        check_http_dataset(self.protocol, self.http, self.fields)
         if (self.protocol is Protocol.RUCIO) != (self.rucio is not None):
             raise ValueError("a 'rucio' block is needed by, and allowed in, rucio datasets only")
         if self.protocol is Protocol.TAP:
@@ -160,6 +169,12 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             )
             for q in cfg.query_fields
         )
+    elif cfg.http is not None:
+        query_fields = http_query_fields(
+            to_http_api(cfg.http),
+            fixed_collection=cfg.collection,
+            collections=tuple(cfg.collections),
+        )
     elif cfg.rucio is not None:
         query_fields = rucio_query_fields(
             default_scope=cfg.rucio.default_scope,
@@ -175,6 +190,9 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
             fixed_collection=cfg.collection,
             collections=tuple(cfg.collections),
         )
+        if "target" not in {f.name for f in query_fields}:
+            # a cone-only form also takes a name, resolved to the cone's centre
+            query_fields = with_resolved_target(query_fields)
     return Dataset(
         id=cfg.id,
         archive_id=archive_id,
@@ -192,6 +210,7 @@ def _to_dataset(archive_id: str, cfg: _DatasetConfig) -> Dataset:
         field_map=dict(cfg.fields),
         follow_hosts=tuple(h.lower() for h in cfg.follow_hosts),
         query_fields=query_fields,
+        http=to_http_api(cfg.http) if cfg.http is not None else None,
         rucio=cfg.rucio.to_settings(cfg.access_url) if cfg.rucio is not None else None,
     )
 

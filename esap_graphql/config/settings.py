@@ -203,7 +203,76 @@ class Settings(BaseSettings):
         default="esap", description="Prefix of the Redis keys and channels of jobs and events."
     )
 
+    sesame_urls: str = Field(
+        default="https://cds.unistra.fr/cgi-bin/nph-sesame,"
+        "https://vizier.cfa.harvard.edu/viz-bin/nph-sesame",
+        pattern=r"^\s*https?://[^,\s]+(\s*,\s*https?://[^,\s]+)*\s*$",
+        description="Sesame name resolver base URLs, comma-separated, tried in order "
+        "(the next one when a mirror is down or answers nonsense).",
+    )
+    sesame_databases: str = Field(
+        default="SNV",
+        pattern=r"^~?[SNVA]{1,4}$",
+        description="Sesame databases asked, in order: S Simbad, N NED, V VizieR, A all.",
+    )
+    sesame_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one Sesame mirror may take to answer."
+    )
+    name_cache_ttl: float = Field(
+        default=86_400.0, ge=0, description="Seconds a resolved name's position is reused."
+    )
+    name_not_found_ttl: float = Field(
+        default=600.0, ge=0, description="Seconds a name no resolver knows is remembered as such."
+    )
+    name_cache_size: int = Field(default=10_000, ge=0, description="Most names kept resolved.")
+    target_radius: float = Field(
+        default=0.1,
+        gt=0,
+        le=90,
+        description="Degrees searched around a target name's position when no radius is given.",
+    )
+
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    # the VO registry and DataLink (issue 12)
+    regtap_url: str | None = Field(
+        default="https://reg.g-vo.org/tap",
+        description="TAP URL of the RegTAP service `registry` searches (default: the Euro-VO "
+        "registry at GAVO). Empty: search only the harvested records.",
+    )
+    registry_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one RegTAP search or OAI-PMH page may take."
+    )
+    registry_max_results: int = Field(
+        default=1000, ge=1, description="Most services one registry search returns."
+    )
+    registry_harvest: str = Field(
+        default="",
+        description="OAI-PMH base URLs of publishing registries to harvest, comma-separated "
+        "(e.g. http://dc.g-vo.org/rr/q/pmh/pubreg.xml).",
+    )
+    registry_harvest_interval: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds between harvests run by the gateway itself (incremental, from "
+        "the last harvest); 0: only `esap-graphql harvest` harvests.",
+    )
+    registry_allow_private_urls: bool = Field(
+        default=False,
+        description="Call loopback, private and link-local hosts named by registry records "
+        "and DataLink answers (a local test archive, an intranet). Off by default.",
+    )
+    datalink_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one DataLink request may take."
+    )
+    datalink_batch_size: int = Field(
+        default=50, ge=1, description="Most IDs sent to a DataLink service in one request."
+    )
+
+    def harvest_urls(self) -> list[str]:
+        """The publishing registries to harvest, in the order given."""
+        urls = (u.strip() for u in self.registry_harvest.split(","))
+        return list(dict.fromkeys(u for u in urls if u))
 
     @field_validator("allowed_hosts", "cors_origins", mode="before")
     @classmethod
@@ -226,6 +295,10 @@ class Settings(BaseSettings):
         if self.config is not None:
             return self.config
         return Path(str(resources.files("esap_graphql").joinpath(DEFAULT_CATALOGUE)))
+
+    def sesame_mirrors(self) -> tuple[str, ...]:
+        """The Sesame base URLs, in the order they are tried."""
+        return tuple(u.strip() for u in self.sesame_urls.split(",") if u.strip())
 
     def results_dir(self) -> Path:
         """Where job results are written."""

@@ -16,18 +16,21 @@ import re
 import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from esap_graphql.connectors.answer_budget import AnswerBudget
 from esap_graphql.connectors.egress import EgressPolicy, EgressRefused, guarded_transport
+from esap_graphql.connectors.follow_up import followable
 from esap_graphql.domain.errors import (
     ArchiveFailure,
     ArchiveTimeout,
     ArchiveUnreachable,
     MalformedResponse,
 )
+from esap_graphql.json_encoding import loads
 
 #: Largest answer read from an archive by default; a larger one is refused, not truncated.
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
@@ -46,26 +49,40 @@ _TAG = re.compile(r"<[^>]*>?")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]+")
 
 
-#: The policy where none is given: redirects stay on the service's own host.
-_SAME_HOST = EgressPolicy()
-
-
 def _clean(text: str, limit: int = 300) -> str:
     return " ".join(_UNPRINTABLE.sub(" ", text).split())[:limit]
 
 
 def error_text(body: bytes) -> str:
-    """The archive's own explanation, from a VOTable error document or the body's words: one
-    line of printable text, at most 300 characters, never markup."""
+    """The service's own explanation, from a VOTable error document, a JSON error's message or
+    the body's words: one line of printable text, at most 300 characters, never markup."""
     match = _INFO_ERROR.search(body[: 1024 * 1024])
     if match:
         words = html.unescape(_TAG.sub(" ", match.group(1).decode("utf-8", "replace")))
         return _clean(words) or "query failed"
+    if body[:1].strip() in (b"{", b""):
+        message = _json_message(body)
+        if message:
+            return message
     # An HTML error page spends its first bytes on <head>: read further, drop
     # scripts, styles and tags (a tag cut off at the end too), keep the words.
     text = body[:8192].decode("utf-8", "replace")
     text = _NOT_TEXT.sub(" ", text)
     return _clean(html.unescape(_TAG.sub(" ", text))) or "no explanation given"
+
+
+def _json_message(body: bytes) -> str | None:
+    """The message of a JSON error document (a REST archive's), if it has one."""
+    try:
+        data = loads(body[:65536])
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(data, dict):
+        for key in ("message", "detail", "error", "errors", "error_description"):
+            value = data.get(key)
+            if value:
+                return _clean(str(value))
+    return None
 
 
 class _Decoder:
@@ -158,39 +175,62 @@ async def _read(response: httpx.Response, answer: _Answer) -> None:
             await answer.add(piece)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A successful answer: the URL it finally came from, its headers, its body."""
+
+    url: str
+    headers: httpx.Headers
+    body: bytes
+
+
 @contextlib.asynccontextmanager
-async def answer(
+async def exchange(
     http: httpx.AsyncClient,
     method: str,
     url: str,
     *,
     params: Mapping[str, str] | None = None,
     data: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     timeout: float,
     max_bytes: int = MAX_RESPONSE_BYTES,
     budget: AnswerBudget | None = None,
     policy: EgressPolicy | None = None,
-) -> AsyncIterator[bytes]:
-    """The body of a successful answer, held (and counted against ``budget``) until the block
+    service_url: str | None = None,
+) -> AsyncIterator[Answer]:
+    """The successful answer, its body held (and counted against ``budget``) until the block
     ends; raise an ``ArchiveError`` subclass otherwise.
 
-    The whole exchange, redirects included, has one deadline of ``timeout`` seconds. A 4xx/5xx
-    answer whose body is a VOTable error document (as TAP sends) becomes ``ArchiveFailure``
-    carrying the archive's message.
+    The whole exchange, redirects included, has one deadline of ``timeout`` seconds; redirects
+    go only where the policy lets the service at ``service_url`` (default: ``url``) send us.
+    A 4xx/5xx answer becomes ``ArchiveFailure`` carrying the service's own explanation.
     """
     read = _Answer(url, max_bytes, budget)
     try:
-        status = await _exchange(http, method, url, params, data, timeout, read, policy)
-        if status >= 400:
-            raise ArchiveFailure(url, error_text(bytes(read.body[:65536])), status=status)
+        response = await _exchange(
+            http, method, url, params, data, headers, timeout, read, policy, service_url or url
+        )
+        if response.status_code >= 400:
+            reason = error_text(bytes(read.body[:65536]))
+            raise ArchiveFailure(read.url, reason, status=response.status_code)
         # one copy as bytes (hashable, what the parsers take); the buffer goes at once, so
         # the answer is held twice only for the time of the copy
         body = bytes(read.body)
         read.body = bytearray()
-        yield body
+        yield Answer(url=read.url, headers=response.headers, body=body)
     finally:
         await read.release()
         read.body = bytearray()
+
+
+@contextlib.asynccontextmanager
+async def answer(
+    http: httpx.AsyncClient, method: str, url: str, **options: Any
+) -> AsyncIterator[bytes]:
+    """The body of a successful answer (``exchange`` for callers that need only the body)."""
+    async with exchange(http, method, url, **options) as got:
+        yield got.body
 
 
 async def _exchange(
@@ -199,28 +239,31 @@ async def _exchange(
     url: str,
     params: Mapping[str, str] | None,
     data: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
     timeout: float,
     read: _Answer,
     policy: EgressPolicy | None,
-) -> int:
-    """Send the request, follow redirects the policy allows, read the final answer; its
-    status."""
+    service_url: str,
+) -> httpx.Response:
+    """Send the request, follow redirects the policy allows, read the final answer."""
     request_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-    headers = {"Accept-Encoding": ACCEPT_ENCODING}
+    sent = {**(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
     async with _translated(url, timeout):
         request = http.build_request(
-            method, url, params=params, data=data, headers=headers, timeout=request_timeout
+            method, url, params=params, data=data, headers=sent, timeout=request_timeout
         )
         for _ in range(MAX_REDIRECTS + 1):
+            read.url = str(request.url)
             response = await http.send(request, stream=True, follow_redirects=False)
             try:
                 target = response.next_request if response.is_redirect else None
                 if target is None:
                     await _read(response, read)
-                    return response.status_code
+                    return response
             finally:
                 await response.aclose()
-            if not (policy or _SAME_HOST).may_follow(str(target.url), url):
+            location = str(target.url)
+            if followable(location, base=read.url, configured=service_url, policy=policy) is None:
                 raise ArchiveFailure(url, "redirected to another host; not followed")
             request = target
         raise ArchiveFailure(url, "too many redirects")
@@ -257,9 +300,9 @@ async def download(
     """Stream a successful answer's decoded bytes to ``sink`` (never whole in memory): at most
     ``max_bytes`` within ``timeout`` seconds. The number of bytes; raise an ``ArchiveError``."""
     read = _Answer(url, max_bytes, None, sink)
-    status = await _exchange(http, "GET", url, None, None, timeout, read, policy)
-    if status >= 400:
-        raise ArchiveFailure(url, f"HTTP {status}", status=status)
+    response = await _exchange(http, "GET", url, None, None, None, timeout, read, policy, url)
+    if response.status_code >= 400:
+        raise ArchiveFailure(url, f"HTTP {response.status_code}", status=response.status_code)
     return read.size
 
 
@@ -360,6 +403,20 @@ class ServiceClients:
         """``answer`` through the service's client, with this process's policy and budget."""
         options.setdefault("max_bytes", self.max_answer_bytes)
         return answer(
+            self.for_service(service_key),
+            method,
+            url,
+            budget=self.budget,
+            policy=self.policy,
+            **options,
+        )
+
+    def exchange(
+        self, service_key: str, method: str, url: str, **options: Any
+    ) -> contextlib.AbstractAsyncContextManager[Answer]:
+        """``exchange`` through the service's client, with this process's policy and budget."""
+        options.setdefault("max_bytes", self.max_answer_bytes)
+        return exchange(
             self.for_service(service_key),
             method,
             url,

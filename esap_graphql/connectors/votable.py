@@ -23,6 +23,7 @@ from pyvo.dal.exceptions import DALFormatError, DALQueryError
 from pyvo.dal.query import DALResults
 
 from esap_graphql.connectors.column_map import DEFAULT_UNITS, NativeColumn, map_columns
+from esap_graphql.connectors.service_descriptor import find_descriptor
 from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream
 from esap_graphql.connectors.votable_header import HEADERS, ParsedHeader, table_header
 from esap_graphql.domain.errors import ArchiveFailure, EsapError, MalformedResponse
@@ -368,6 +369,10 @@ def votable_to_result(
         votable = parse_votable(content, url=url)
         table, columns, overflow = check_results(votable, url=url, results_class=results_class)
     records = table_to_records(table, field_map, limit=limit)
+    descriptor = find_descriptor(content)
+    if descriptor is not None:
+        for record in records:
+            record.datalink = descriptor
     return ResultSet(
         records=records,
         native_query=native_query,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from esap_graphql.domain.data_lake import RucioSettings
 
+from esap_graphql.domain.http_api import HttpApi
+
 #: A plain ADQL identifier (a table may be schema-qualified). Quoted identifiers are not needed
 #: for any archive we know and would widen the injection surface.
 ADQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
@@ -24,6 +26,7 @@ class Protocol(enum.Enum):
     TAP = "tap"
     SCS = "scs"
     SIA = "sia"
+    HTTP = "http"
     RUCIO = "rucio"
 
 
@@ -72,6 +75,7 @@ class Dataset:
     #: Hosts besides its own that the service may send the gateway to (redirects, job and
     #: result URLs); anything else it hands back is not followed.
     follow_hosts: tuple[str, ...] = ()
+    http: HttpApi | None = None  # protocol http only
     #: How a Rucio data lake dataset authenticates and searches (protocol rucio only).
     rucio: RucioSettings | None = None
 

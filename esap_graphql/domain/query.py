@@ -71,7 +71,13 @@ class QueryParams:
         if radius is not None and radius <= 0.0:
             raise InvalidParameter("radius", "must be greater than 0")
         position = (ra, dec, radius)
-        if any(v is not None for v in position) and any(v is None for v in position):
+        # a radius alone is the cone around a target name's position
+        named_cone = ra is None and dec is None and bool(self.target and str(self.target).strip())
+        if (
+            any(v is not None for v in position)
+            and any(v is None for v in position)
+            and not named_cone
+        ):
             missing = [
                 n for n, v in zip(("ra", "dec", "radius"), position, strict=True) if v is None
             ]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from esap_graphql.domain.datalink import ServiceDescriptor
+
 
 class NativeRow(Mapping[str, Any]):
     """One row of columnar data, read on demand.
@@ -63,6 +65,9 @@ class Record:
     access_format: str | None = None
     thumbnail_url: str | None = None
     fields: Mapping[str, Any] = field(default_factory=lambda: _NO_FIELDS)
+    #: The DataLink service the answer declared for its records, if any (a property of the
+    #: answer, not of the record's data: records compare equal without it).
+    datalink: ServiceDescriptor | None = field(default=None, compare=False)
 
 
 def native_rows(records: Sequence[Record], names: Sequence[str]) -> list[list[Any]]:

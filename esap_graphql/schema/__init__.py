@@ -25,6 +25,9 @@ from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
 from esap_graphql.schema.multi_query import MultiQueryQuery, MultiQuerySubscription
+from esap_graphql.schema.names import NameQuery
+from esap_graphql.schema.registry import RegistryQueryRoot
+from esap_graphql.schema.registry_errors import REGISTRY_ERROR_TYPES
 from esap_graphql.schema.scope_guard import ScopeGuard
 from esap_graphql.schema.viewer import ViewerQuery
 
@@ -41,6 +44,8 @@ QUERIES: tuple[type, ...] = (
     BasketQuery,
     ViewerQuery,
     JobQuery,
+    RegistryQueryRoot,
+    NameQuery,
     AnalysisQuery,
 )
 MUTATIONS: tuple[type, ...] = (
@@ -108,7 +113,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=list(ERROR_TYPES),
+        types=[*ERROR_TYPES, *REGISTRY_ERROR_TYPES],
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),

@@ -21,6 +21,9 @@ class Protocol(Enum):
     TAP = strawberry.enum_value("tap", description="IVOA Table Access Protocol (ADQL).")
     SCS = strawberry.enum_value("scs", description="IVOA Simple Cone Search.")
     SIA = strawberry.enum_value("sia", description="IVOA Simple Image Access (v2, or v1).")
+    HTTP = strawberry.enum_value(
+        "http", description="A REST/JSON web API, described in the catalogue (no VO protocol)."
+    )
     RUCIO = strawberry.enum_value(
         "rucio", description="Rucio data lake: data identifiers by scope and name pattern."
     )

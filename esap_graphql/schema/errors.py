@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from esap_graphql.domain import errors as domain
+from esap_graphql.domain.names import NameNotResolved as DomainNameNotResolved
 
 _Schema = TypeVar("_Schema", bound=type)
 _REGISTRY: dict[type[domain.EsapError], Callable[[Any], Any]] = {}
@@ -133,6 +134,16 @@ class MalformedResponse(Error):
         return cls(code=exc.code, message=exc.message, url=exc.url)
 
 
+@maps(DomainNameNotResolved)
+@strawberry.type(description="No name resolver (Sesame: Simbad, NED, VizieR) knows this name.")
+class NameNotResolved(Error):
+    name: str = strawberry.field(description="The name that was looked up.")
+
+    @classmethod
+    def from_domain(cls, exc: DomainNameNotResolved) -> NameNotResolved:
+        return cls(code=exc.code, message=exc.message, name=exc.name)
+
+
 #: The errors a query result can carry (listed in the schema even where no union names them).
 ERROR_TYPES: tuple[type, ...] = (
     InvalidParameter,
@@ -142,4 +153,5 @@ ERROR_TYPES: tuple[type, ...] = (
     ArchiveTimeout,
     ArchiveFailure,
     MalformedResponse,
+    NameNotResolved,
 )

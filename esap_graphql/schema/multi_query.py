@@ -10,6 +10,7 @@ import strawberry
 
 from esap_graphql.domain.errors import UsageError
 from esap_graphql.resolvers import multi_query as resolve
+from esap_graphql.resolvers.registry import extra_datasets
 from esap_graphql.schema.context import Info
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.results import QueryParamsInput, QueryResult, parse_query
@@ -18,6 +19,10 @@ _DATASETS = strawberry.argument(
     description="Dataset ids to query; default: every dataset marked multi_query."
 )
 _PARAMS = strawberry.argument(description="The query parameters, the same for every dataset.")
+_REGISTRY = strawberry.argument(
+    description="IVOA identifiers of services from the VO registry to query too "
+    "(see `registry`); with `datasets: []`, only these."
+)
 _PAGE = strawberry.argument(description="Page of each dataset's records, from 1.")
 _PAGE_SIZE = strawberry.argument(description="Records per page and dataset.")
 
@@ -77,10 +82,14 @@ class MultiQueryQuery:
         datasets: Annotated[list[strawberry.ID] | None, _DATASETS] = None,
         page: Annotated[int, _PAGE] = 1,
         page_size: Annotated[int, _PAGE_SIZE] = 20,
+        registry_services: Annotated[list[str] | None, _REGISTRY] = None,
     ) -> MultiQueryResult:
         try:
             outcome = await resolve.multi_query(
-                info.context, datasets, parse_query(info, params, page, page_size)
+                info.context,
+                datasets,
+                parse_query(info, params, page, page_size),
+                extra_datasets(info.context, registry_services),
             )
         except UsageError as exc:
             return MultiQueryResult(results=[], elapsed_ms=0.0, error=from_domain(exc))
@@ -104,10 +113,14 @@ class MultiQuerySubscription:
         datasets: Annotated[list[strawberry.ID] | None, _DATASETS] = None,
         page: Annotated[int, _PAGE] = 1,
         page_size: Annotated[int, _PAGE_SIZE] = 20,
+        registry_services: Annotated[list[str] | None, _REGISTRY] = None,
     ) -> AsyncGenerator[MultiQueryEvent, None]:
         try:
             stream = resolve.multi_query_stream(
-                info.context, datasets, parse_query(info, params, page, page_size)
+                info.context,
+                datasets,
+                parse_query(info, params, page, page_size),
+                extra_datasets(info.context, registry_services),
             )
         except UsageError as exc:
             yield MultiQueryEvent(

@@ -15,6 +15,9 @@ from esap_graphql.domain.records import Record, fields_dict, native_rows
 from esap_graphql.resolvers import queries as resolve
 from esap_graphql.resolvers.multi_query import ParsedQuery
 from esap_graphql.schema.context import Info
+from esap_graphql.schema.datalink import DataLink
+from esap_graphql.schema.datalink import links as datalink_links
+from esap_graphql.schema.datalink import links_error as datalink_links_error
 from esap_graphql.schema.errors import Error, from_domain
 from esap_graphql.schema.tables import Column
 
@@ -88,6 +91,19 @@ class RecordType:
     @strawberry.field(description="Every native column of the record, by column name.")
     def fields(self) -> JSON:
         return cast(JSON, fields_dict(self.fields))
+
+    @strawberry.field(
+        description="The record's DataLink links (the dataset, previews, related files), "
+        "fetched on demand, one request per DataLink service for a whole page. Empty when "
+        "the archive offers no DataLink for the record; null when they could not be "
+        "fetched (see linksError)."
+    )
+    async def links(self, info: Info) -> list[DataLink] | None:
+        return await datalink_links(self, info)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Why links could not be fetched; null when they were.")
+    async def links_error(self, info: Info) -> Error | None:
+        return await datalink_links_error(self, info)  # type: ignore[arg-type]
 
 
 @strawberry.enum(description="How a dataset query ended.")

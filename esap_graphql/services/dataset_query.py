@@ -21,6 +21,7 @@ from esap_graphql.domain.outcomes import QueryOutcome
 from esap_graphql.domain.query import Page, QueryParams, validate_page
 from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 from esap_graphql.services.result_cache import ResultCache
+from esap_graphql.services.target_positions import TargetPositions
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,8 +48,10 @@ class DatasetQueryService:
         connectors: Mapping[Protocol, Connector],
         limits: QueryLimits,
         cache: ResultCache[ResultSet],
+        targets: TargetPositions | None = None,
     ) -> None:
         self._catalogue = catalogue
+        self._targets = targets
         self._connectors = connectors
         self._limits = limits
         self._cache = cache
@@ -108,6 +111,9 @@ class DatasetQueryService:
         started = time.perf_counter()
         native: str | None = None
         try:
+            if self._targets is not None:
+                # a target name becomes a cone for datasets that search by position only
+                params = await self._targets.place(dataset, params)
             native = self.native_query(dataset, params)
             result, cached = await self.fetch(dataset, params)
         except EsapError as exc:

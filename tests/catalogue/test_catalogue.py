@@ -110,12 +110,15 @@ def test_default_query_fields_follow_the_protocol() -> None:
         "calibrationLevel",
         "dataproductType",
     ]
-    assert names("lotss-cone") == ["ra", "dec", "radius"]
-    assert names("sources") == ["ra", "dec", "radius"]
+    # a cone-only dataset also takes a target name, resolved to the cone's centre (issue 12)
+    assert names("lotss-cone") == ["ra", "dec", "radius", "target"]
+    assert names("sources") == ["ra", "dec", "radius", "target"]
     cone = catalogue.dataset("lotss-cone")
     assert cone is not None
-    assert all(f.required for f in cone.query_fields)
-    assert all(f.unit == "deg" for f in cone.query_fields)
+    by_name = {f.name: f for f in cone.query_fields}
+    assert not any(f.required for f in cone.query_fields)  # a name can stand for the cone
+    assert all(by_name[n].unit == "deg" for n in ("ra", "dec", "radius"))
+    assert "Sesame" in by_name["target"].description
 
 
 def test_collections_become_an_enum_field() -> None:
@@ -145,7 +148,12 @@ def test_the_shipped_default_catalogue_loads() -> None:
     assert path.name == "catalogue.yaml"
     catalogue = load_catalogue(path)
     assert len(catalogue.archives) >= 2
-    assert {d.protocol for d in catalogue.datasets} == {Protocol.TAP, Protocol.SCS, Protocol.SIA}
+    assert {d.protocol for d in catalogue.datasets} == {
+        Protocol.TAP,
+        Protocol.SCS,
+        Protocol.SIA,
+        Protocol.HTTP,
+    }
     assert all(d.access_url.startswith("https://") for d in catalogue.datasets)
     # the issue's example operations name this dataset
     assert catalogue.dataset("apertif-dr1") is not None
@@ -273,8 +281,10 @@ def test_sia1_offers_only_its_required_cone() -> None:
     catalogue = parse_catalogue(GOOD, source="good.yaml")
     old = catalogue.dataset("old-images")
     assert old is not None
+    # ... or a target name standing for its centre (issue 12)
     assert [(f.name, f.required) for f in old.query_fields] == [
-        ("ra", True),
-        ("dec", True),
-        ("radius", True),
+        ("ra", False),
+        ("dec", False),
+        ("radius", False),
+        ("target", False),
     ]

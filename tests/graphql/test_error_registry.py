@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from esap_graphql.domain import basket, errors, jobs, uws
+from esap_graphql.domain import basket, errors, jobs, names, uws
 from esap_graphql.domain.errors import EsapError
 from esap_graphql.schema import build_schema
 from esap_graphql.schema.errors import from_domain, registered
@@ -21,7 +21,7 @@ def shown_errors() -> list[type[EsapError]]:
     """Domain errors that reach GraphQL: usage and archive errors (job failures become UWS
     error summaries, sign-in failures HTTP statuses)."""
     build_schema()  # every feature's errors are registered once its schema module is imported
-    modules = {m.__name__ for m in (errors, basket, jobs, uws)}
+    modules = {m.__name__ for m in (errors, basket, jobs, names, uws)}
     return sorted(
         (
             c

@@ -19,7 +19,7 @@ from esap_graphql.config import Settings
 from esap_graphql.connectors.base import Connector
 from esap_graphql.domain.archives import Protocol
 from esap_graphql.factory import gateway_context
-from tests.support import DACHS_CATALOGUE
+from tests.support import DACHS_CATALOGUE, NO_SESAME
 
 OpenGateway = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -51,6 +51,7 @@ async def open_gateway(tmp_path: Path) -> AsyncIterator[OpenGateway]:
                 "config": config,
                 "data_dir": tmp_path / f"data-{opened}",
                 "query_timeout": 20,
+                "sesame_urls": NO_SESAME,
                 **overrides,
             }
             settings = Settings(**values)

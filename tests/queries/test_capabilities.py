@@ -47,7 +47,7 @@ async def test_an_unreachable_archive_is_a_clear_unmasked_error(
     client: httpx.AsyncClient,
 ) -> None:
     body = await graphql(client, QUERY, {"id": "dead-tap"})
-    assert body["data"]["dataset"] is None
+    assert body["data"]["dataset"] == {"capabilities": None}  # the dataset itself stays
     (error,) = body["errors"]
     assert error["message"].startswith("archive unreachable at http://127.0.0.1:9/tap")
     assert error["path"] == ["dataset", "capabilities"]

@@ -118,8 +118,11 @@ async def test_scs_refuses_what_it_cannot_filter(client: httpx.AsyncClient) -> N
         client, "esap-sources", {"ra": 200.0, "dec": 50.0, "radius": 1.0, "target": "M 31"}
     )
     assert result["error"]["__typename"] == "UnsupportedParameter"
-    missing = await run_query(client, "esap-sources", {"target": "M 31"})
-    assert missing["error"]["__typename"] in {"UnsupportedParameter", "InvalidParameter"}
+    # a name alone stands for its position (issue 12): looked up, here on no Sesame at all
+    # (tests/integration/test_target_names.py resolves names and searches their cones)
+    by_name = await run_query(client, "esap-sources", {"target": "M 31"})
+    assert by_name["error"]["__typename"] == "ArchiveUnreachable"
+    assert "127.0.0.1:9/sesame/-oxp/SNV?M%2031" in by_name["error"]["message"]
     no_cone = await run_query(client, "esap-sources", {})
     assert no_cone["error"]["__typename"] == "InvalidParameter"
     assert "needs a cone" in no_cone["error"]["message"]
