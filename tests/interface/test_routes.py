@@ -78,7 +78,7 @@ async def test_query_votable_overflow_and_errors(client: httpx.AsyncClient, dach
     assert outside.json()["parameter"] == "dec"
     unsupported = await client.get(
         "/query/esap-sources.votable",
-        params={"ra": "1", "dec": "1", "radius": "1", "target": "M 31"},
+        params={"ra": "1", "dec": "1", "radius": "1", "collection": "x"},
     )
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_parameter"
