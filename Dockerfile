@@ -3,7 +3,7 @@
 #   docker build -t esap-graphql .
 #   docker run -p 8000:8000 esap-graphql                   # gateway on embedded defaults
 #   docker run esap-graphql worker                         # a worker (needs ESAP_REDIS_URL)
-# The web interface is included when it was built first (esap_graphql/static/app).
+# The web interface is in the package (esap_graphql/static/app, built by scripts/build-web.sh).
 # tests/deploy/test_image_command.py runs this file's runtime stage on the host: it reads
 # ENV, WORKDIR, USER, ENTRYPOINT, CMD and HEALTHCHECK from here.
 
@@ -21,8 +21,6 @@ RUN python -m venv /opt/esap \
     && /opt/esap/bin/pip install --no-compile --upgrade pip \
     && /opt/esap/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
     && /opt/esap/bin/pip install /tmp/wheels/*.whl \
-    && site=$(/opt/esap/bin/python -c 'import esap_graphql, pathlib; print(pathlib.Path(esap_graphql.__file__).parent)') \
-    && if [ -d esap_graphql/static/app ]; then rm -rf "$site/static/app" && cp -r esap_graphql/static/app "$site/static/app"; fi \
     && /opt/esap/bin/pip uninstall --yes pip \
     && /opt/esap/bin/python -m compileall -q /opt/esap/lib
 

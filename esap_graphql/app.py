@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL on GET), baskets' export URLs, UWS
-REST at /uws, /health, static assets."""
+REST at /uws, /health, static assets, and the web interface at /."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
 from esap_graphql.web.hygiene import hygiene
+from esap_graphql.web.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
 from esap_graphql.web.scoped_token_gate import scoped_token_gate
+from esap_graphql.web.signed_links import ROUTES as LINK_ROUTES
+from esap_graphql.web.signed_links import LinkSigner
+from esap_graphql.web.single_page_app import web_routes
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             if owned:
                 await ctx.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
@@ -85,6 +89,9 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,
+            *QUERY_EXPORT_ROUTES,
+            *LINK_ROUTES,
+            *web_routes(settings),  # last: the app's pages answer what nothing else does
         ],
         middleware=[
             *hygiene(
@@ -97,3 +104,5 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
         ],
         lifespan=lifespan,
     )
+    app.state.link_signer = LinkSigner.from_settings(settings)
+    return app

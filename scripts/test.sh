@@ -4,9 +4,11 @@
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
 # sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
 # a one-node Slurm cluster for the batch jobs (scripts/setup-slurm.sh),
-# Debian's chromium for the GraphiQL test and the deployment/federation tools
-# (root; apt and npm on first run), then runs
-# ruff, mypy, import-linter (the layer contract in pyproject.toml) and pytest.
+# Debian's chromium for the browser tests and the deployment/federation tools
+# (root; apt and npm on first run), installs the web interface's npm packages and
+# checks that the shipped build matches its sources, then runs ruff, mypy,
+# import-linter (the layer contract in pyproject.toml), the web interface's unit
+# tests (vitest) and pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap.sh test
@@ -17,8 +19,11 @@ scripts/setup-slurm.sh
 scripts/setup-browser.sh
 scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh
+scripts/setup-web.sh
+scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
 .venv/bin/ruff format --check esap_graphql queue tests benchmarks
 .venv/bin/mypy esap_graphql queue
 .venv/bin/lint-imports
+(cd web && npx vitest run --reporter=dot)
 exec .venv/bin/pytest "$@"

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default=None, description="OpenID Connect issuer; setting it turns authentication on."
     )
     oidc_audience: str | None = Field(default=None, description="Expected JWT audience.")
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Public client id the web interface signs in with (authorization code "
+        "with PKCE); needed when oidc_issuer is set and the interface is used.",
+    )
     oidc_jwks_url: str | None = Field(
         default=None, description="JWKS URL. Default: discovered from the issuer."
     )
@@ -112,6 +117,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds the issuer's signing keys are reused before being fetched again "
         "(an unknown key id triggers an earlier fetch).",
+    )
+    link_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the signed download links given to tools that cannot send a "
+        "token (SAMP). Default: drawn at start-up (links end with the process).",
+    )
+    link_ttl: float = Field(
+        default=3600.0, gt=0, description="Seconds a signed download link works."
     )
     basket_max_items_per_call: int = Field(
         default=500, ge=1, description="Most items (or item ids) one basket mutation accepts."

@@ -8,13 +8,13 @@ from starlette.responses import JSONResponse, Response
 from esap_graphql.context import ProcessContext
 from esap_graphql.domain.basket import ExportFormat
 from esap_graphql.domain.errors import UsageError
-from esap_graphql.web.authentication import require_user
+from esap_graphql.web.signed_links import download_user
 
 
 async def export_basket(request: Request) -> Response:
     """The caller's basket in the format the path names; 401 without a valid token."""
     process: ProcessContext = request.state.process
-    user = require_user(request)
+    user = download_user(request)  # a bearer token, or a signed link (SAMP tools)
     if isinstance(user, Response):
         return user
     try:

@@ -317,6 +317,10 @@ async def test_the_gateway_answers_graphql_and_the_subgraph(running: Running) ->
         answer = await http.post("/graphql", json={"query": "{ archives { id } }"})
         assert answer.json() == {"data": {"archives": [{"id": "esap-test"}, {"id": "broken"}]}}
         sdl = await http.post("/subgraph/graphql", json={"query": "{ _service { sdl } }"})
+        # the web interface ships in the wheel
+        page = await http.get("/archives", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert '<div id="root">' in page.text
     # The installed wheel serves the same subgraph as the source tree.
     expected = (ROOT / "schema.subgraph.graphql").read_text(encoding="utf-8")
     assert sdl.json()["data"]["_service"]["sdl"] + "\n" == expected
