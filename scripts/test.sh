@@ -5,7 +5,7 @@
 # sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
 # a one-node Slurm cluster for the batch jobs (scripts/setup-slurm.sh),
 # Debian's chromium for the browser tests and the deployment/federation tools
-# (root; apt and npm on first run), installs the web interface's npm packages and
+# (root; apt and npm on first run), the graphql-http audit (npm), installs the web interface's npm packages and
 # checks that the shipped build matches its sources, then runs ruff, mypy,
 # import-linter (the layer contract in pyproject.toml), the web interface's unit
 # tests (vitest) and pytest.
@@ -19,6 +19,7 @@ scripts/setup-slurm.sh
 scripts/setup-browser.sh
 scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh
+scripts/setup-graphql-http-audit.sh
 scripts/setup-web.sh
 scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks
