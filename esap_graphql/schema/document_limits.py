@@ -124,8 +124,11 @@ class _Walk:
     def run(self) -> None:
         for name in self._fragment_order():
             fragment = self.fragments[name]
-            parent = self.schema.get_type(fragment.type_condition.name.value)
-            self.measured[name] = self._selection_set(fragment.selection_set, parent, 0)
+            condition = fragment.type_condition.name.value
+            parent = self.schema.get_type(condition)
+            self.measured[name] = self._selection_set(
+                fragment.selection_set, parent, 0, introspection=condition.startswith("__")
+            )
         for operation in self.operations:
             self._check_arguments(operation)
             root = self.schema.get_root_type(operation.operation)
@@ -170,16 +173,23 @@ class _Walk:
                     stack.append(selection.selection_set)  # type: ignore[attr-defined]
 
     def _selection_set(
-        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, depth: int
+        self,
+        selections: SelectionSetNode,
+        parent: GraphQLNamedType | None,
+        depth: int,
+        *,
+        introspection: bool = False,
     ) -> _Figures:
         total = _Figures()
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                part = self._field(selection, parent, depth)
+                part = self._field(selection, parent, depth, introspection)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition else parent
-                part = self._selection_set(selection.selection_set, inner, depth)
+                part = self._selection_set(
+                    selection.selection_set, inner, depth, introspection=introspection
+                )
             elif isinstance(selection, FragmentSpreadNode):
                 measured = self.measured.get(selection.name.value, _Figures())
                 if depth + measured.depth > self.limits.max_depth:
@@ -195,11 +205,13 @@ class _Walk:
             self._add(total, part)
         return total
 
-    def _field(self, node: FieldNode, parent: GraphQLNamedType | None, depth: int) -> _Figures:
+    def _field(
+        self, node: FieldNode, parent: GraphQLNamedType | None, depth: int, introspection: bool
+    ) -> _Figures:
         name = node.name.value
-        introspection = name.startswith("__")
         # introspection is exempt from the depth limit (the standard introspection query
         # nests ofType nine times) but not from cost
+        introspection = introspection or name.startswith("__")
         own_depth = depth if introspection else depth + 1
         if own_depth > self.limits.max_depth:
             raise _too_deep(self.limits)
@@ -220,7 +232,10 @@ class _Walk:
             self._check_literal_lists(node.arguments)
         if node.selection_set is not None:
             inner = self._selection_set(
-                node.selection_set, get_named_type(field_type) if field_type else None, own_depth
+                node.selection_set,
+                get_named_type(field_type) if field_type else None,
+                own_depth,
+                introspection=introspection,
             )
             size = self._list_size(node) if _is_list(field_type) else 1
             inner.cost = self._saturate(inner.cost * size)

@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -66,7 +65,9 @@ def gateway_process(data_dir: Path) -> Iterator[str]:
 def test_graphql_http_audit_passes_every_must_and_should(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None or not (AUDIT / "node_modules" / "graphql-http").is_dir():
-        pytest.fail("the graphql-http audit is not installed: run scripts/setup-graphql-http-audit.sh")
+        pytest.fail(
+            "the graphql-http audit is not installed: run scripts/setup-graphql-http-audit.sh"
+        )
     with gateway_process(tmp_path) as url:
         run = subprocess.run(
             [node, "audit.mjs", url], cwd=AUDIT, capture_output=True, text=True, timeout=120
@@ -80,7 +81,8 @@ def test_graphql_http_audit_passes_every_must_and_should(tmp_path: Path) -> None
     assert failed == []
     musts = [r for r in results if r["name"].startswith("MUST")]
     shoulds = [r for r in results if r["name"].startswith("SHOULD")]
-    assert musts and shoulds
+    assert musts
+    assert shoulds
     print(f"graphql-http audit: {len(musts)} MUST and {len(shoulds)} SHOULD passed")
 
 
@@ -127,7 +129,8 @@ async def post(client: httpx.AsyncClient, content: bytes, **headers: str) -> htt
             "not finite",
         ),
         (
-            b'{"query": "{ __typename }", "n": 12345678901234567890, "variables": {"a": "\\ud800"}}',
+            b'{"query": "{ __typename }", "n": 12345678901234567890, '
+            b'"variables": {"a": "\\ud800"}}',
             "lone surrogate",
         ),
         (b"[]", "JSON object"),
@@ -195,7 +198,10 @@ async def test_long_lists_and_many_values_in_variables_are_refused_before_graphq
 async def test_variable_coercion_errors_keep_graphql_cores_message(
     client: httpx.AsyncClient,
 ) -> None:
-    document = 'query($p: Int!) { dataset(id: "esap-images") { query(params: {}) { rows(page: $p) { id } } } }'
+    document = (
+        'query($p: Int!) { dataset(id: "esap-images") { query(params: {}) '
+        "{ rows(page: $p) { id } } } }"
+    )
     body = await graphql(client, document, {"p": "two"})
     (error,) = body["errors"]
     assert error["message"] == (
@@ -226,7 +232,8 @@ async def test_graphql_response_json_gets_400_for_request_errors_and_200_otherwi
         refused = await client.post("/graphql", json={"query": document}, headers=accept)
         assert refused.status_code == 400
         assert refused.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-        assert "data" not in refused.json() and refused.json()["errors"]
+        assert "data" not in refused.json()
+        assert refused.json()["errors"]
         plain = await client.post("/graphql", json={"query": document})
         assert plain.status_code == 200
         assert plain.headers["content-type"].startswith("application/json")
@@ -248,14 +255,15 @@ async def test_a_subscription_over_http_is_told_to_use_the_websocket(
         "/graphql", json={"query": 'subscription { jobPhase(id: "x") { phase } }'}
     )
     message = refusal(response, 400, "SUBSCRIPTION_NEEDS_WEBSOCKET")
-    assert "websocket" in message and "graphql-transport-ws" in message
+    assert "websocket" in message
+    assert "graphql-transport-ws" in message
 
 
 async def test_a_mutation_over_get_is_405_and_a_query_over_get_runs(
     client: httpx.AsyncClient,
 ) -> None:
     response = await client.get(
-        "/graphql", params={"query": 'mutation { clearBasket { __typename } }'}
+        "/graphql", params={"query": "mutation { clearBasket { __typename } }"}
     )
     refusal(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET, POST"
