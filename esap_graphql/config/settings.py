@@ -116,9 +116,11 @@ class Settings(BaseSettings):
         "any item is looked at.",
     )
     max_input_nodes: int = Field(
-        default=200_000,
+        default=100_000,
         ge=100,
-        description="Most values (objects, lists, scalars) in one request's GraphQL variables.",
+        description="Most values (objects, lists, scalars, keys) in one request's GraphQL "
+        "variables; a body with more than twice as many JSON separators (, : [ {) is refused "
+        "before it is parsed.",
     )
     document_cache_bytes: int = Field(
         default=32 * 1024**2,

@@ -36,6 +36,7 @@ from esap_graphql.web.graphql_http import (
     RequestRefused,
     bounded_receive,
     check_input,
+    check_structure,
     media_type,
     parse_json,
     request_fields,
@@ -141,6 +142,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             body = await request.get_body()  # bounded by bounded_receive
             if not body.strip():
                 raise RequestRefused(400, "The request body is empty.", "BAD_REQUEST")
+            check_structure(body, limits)
             data = parse_json(body)
         query, variables, operation_name, extensions = request_fields(data)
         if variables:

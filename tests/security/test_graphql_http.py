@@ -191,6 +191,9 @@ async def test_long_lists_and_many_values_in_variables_are_refused_before_graphq
     nested = {"items": [{"dataset": "d", "recordId": "r", "record": {"a": list(range(40))}}] * 20}
     response = await small.post("/graphql", json={"query": mutation, "variables": nested})
     assert "more than 500 values" in refusal(response, 400, "INPUT_TOO_LARGE")
+    many = json.dumps({"query": mutation, "variables": {"items": [{}] * 600}}).encode()
+    response = await post(small, many)  # 1,200 separators: refused unparsed
+    assert "JSON separators" in refusal(response, 400, "INPUT_TOO_LARGE")
     basket = await graphql(small, "{ basket { count } }")
     assert basket["data"]["basket"]["count"] == 0
 
