@@ -37,6 +37,22 @@ def running_gateway(
     ``env`` is added to this process's environment; ``log`` receives its output
     (discarded otherwise).
     """
+    with gateway_process(
+        config=config, env=env, log=log, port=port, startup_timeout=startup_timeout
+    ) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def gateway_process(
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] = {},
+    log: Path | None = None,
+    port: int | None = None,
+    startup_timeout: float = 60,
+) -> Iterator[tuple[str, int]]:
+    """As ``running_gateway``, yielding the URL and the process id."""
     port = port or free_port()
     command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
     if config is not None:
@@ -60,7 +76,7 @@ def running_gateway(
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the gateway did not start (log: {log})")
                 time.sleep(0.1)
-            yield url
+            yield url, proc.pid
         finally:
             proc.terminate()
             try:
