@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
     parse,
     validate,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from esap_graphql.config import Settings
 from esap_graphql.schema.document_limits import DocumentLimits, check_document
@@ -148,15 +154,21 @@ class DocumentGuard(SchemaExtension):
             if outcome is None:
                 outcome = _parse_and_limit(schema, text, self.settings)
                 self.cache.put(text, outcome)
-            if outcome.error is not None:
-                raise outcome.error
             self.outcome = outcome
-            self.execution_context.graphql_document = outcome.document
+            # a refused document is answered like a document that fails validation: a
+            # stand-in of an allowed kind lets every transport (HTTP, websocket) report the
+            # refusal as the operation's error (raising here would end a websocket
+            # operation without any answer)
+            self.execution_context.graphql_document = outcome.document or _stand_in(
+                self.execution_context.allowed_operations, self.execution_context.operation_name
+            )
         yield
 
     def on_validate(self) -> Iterator[None]:
         outcome = self.outcome
-        if outcome is not None and outcome.document is not None:
+        if outcome is not None and outcome.error is not None:
+            self.execution_context.pre_execution_errors = [outcome.error]
+        elif outcome is not None and outcome.document is not None:
             if outcome.validation_errors is None:
                 rules = (*self.execution_context.validation_rules, *self.extra_rules)
                 outcome.validation_errors = validate(
@@ -167,6 +179,31 @@ class DocumentGuard(SchemaExtension):
                 )
             self.execution_context.pre_execution_errors = list(outcome.validation_errors)
         yield
+
+
+def _stand_in(allowed: Iterable[StrawberryOperationType], name: str | None) -> DocumentNode:
+    """``{ __typename }`` as an operation of an allowed kind, named as the request asks."""
+    kinds = [OperationType(kind.value) for kind in allowed]
+    kind = OperationType.QUERY if OperationType.QUERY in kinds or not kinds else kinds[0]
+    return DocumentNode(
+        definitions=(
+            OperationDefinitionNode(
+                operation=kind,
+                name=NameNode(value=name) if name else None,
+                variable_definitions=(),
+                directives=(),
+                selection_set=SelectionSetNode(
+                    selections=(
+                        FieldNode(
+                            name=NameNode(value="__typename"),
+                            arguments=(),
+                            directives=(),
+                        ),
+                    )
+                ),
+            ),
+        )
+    )
 
 
 # GraphQL's lexical tokens, enough to count them (comments are not tokens).

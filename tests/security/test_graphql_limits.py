@@ -251,3 +251,27 @@ def test_guard_settings_follow_the_process_settings(tmp_path: Path) -> None:
     assert guard.limits.max_cost == 1234
     assert not guard.suggestions
     assert isinstance(guard, GuardSettings)
+
+
+async def test_limits_apply_over_the_websocket_with_their_code(tmp_path: Path) -> None:
+    from gql import GraphQLRequest
+    from gql.transport.exceptions import TransportQueryError
+
+    from tests.jobs.conftest import job_settings, live_server, ws_session
+
+    deep = "{ archives { datasets { archive { datasets { id } } } } }"
+    aliases = " ".join(f"a{i}: jobId" for i in range(31))
+    refusals = [
+        (deep, "QUERY_TOO_DEEP"),
+        ("subscription { myJobs { " + aliases + " } }", "TOO_MANY_ALIASES"),
+    ]
+    with live_server(job_settings(tmp_path, max_query_depth=3)) as base:
+        async with ws_session(base) as session:
+            for document, code in refusals:
+                with pytest.raises(TransportQueryError) as refused:
+                    await session.execute(GraphQLRequest(document))
+                assert refused.value.errors
+                assert refused.value.errors[0]["extensions"] == {"code": code}
+            # the connection still serves
+            answer = await session.execute(GraphQLRequest("{ __typename }"))
+            assert answer == {"__typename": "Query"}
