@@ -33,9 +33,10 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from esap_graphql.config import Settings
 from esap_graphql.schema.document_limits import DocumentLimits, check_document
 
-#: Parsed documents take about this many bytes of memory per character of their text
-#: (measured with tracemalloc on the web interface's operations; see document_cache_bytes).
-AST_BYTES_PER_CHARACTER = 60
+#: Parsed and validated documents take about this many bytes of memory per character of
+#: their text (tracemalloc, over the web interface's 23 operations and the introspection
+#: query: 150; the Token and Location objects of every token dominate).
+AST_BYTES_PER_CHARACTER = 150
 
 
 @dataclass

@@ -126,10 +126,14 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             for key, value in request.query_params.items():
                 if isinstance(value, str):
                     params[key] = value
+            if sum(len(str(v)) for v in params.values()) > limits.max_request_bytes:
+                raise RequestRefused(413, "The query string is too long.", "REQUEST_TOO_LARGE")
             for key in ("variables", "extensions"):
                 text = params.pop(key, None)
                 if isinstance(text, str) and text:
-                    params[key] = parse_json(text, f"`{key}` parameter")
+                    encoded = text.encode("utf-8", "surrogatepass")
+                    check_structure(encoded, limits)
+                    params[key] = parse_json(encoded, f"`{key}` parameter")
             data: object = params
         else:
             content_type = (request.content_type or "").split(";")[0].strip().lower()

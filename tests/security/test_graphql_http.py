@@ -176,6 +176,8 @@ async def test_a_body_over_the_limit_is_413_before_it_is_read(
         "/graphql", content=chunks(), headers={"content-type": "application/json"}
     )
     refusal(response, 413, "REQUEST_TOO_LARGE")
+    response = await small.get("/graphql", params={"query": "{ __typename }" + " " * 5000})
+    refusal(response, 413, "REQUEST_TOO_LARGE")
     ok = await post(small, b'{"query": "{ __typename }"}')
     assert ok.json() == {"data": {"__typename": "Query"}}
 
