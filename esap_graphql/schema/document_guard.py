@@ -220,6 +220,10 @@ _TOKEN = re.compile(
 )
 
 
+# Lists and input objects nested deeper than this are refused (no input type nests so deep).
+_MAX_VALUE_NESTING = 32
+
+
 def prescan(text: str, settings: GuardSettings) -> GraphQLError | None:
     """Tokens, aliases and nesting counted on the text, before graphql-core's parser spends
     about 5 ms per 1,000 tokens (and recurses once per level of nesting).
@@ -229,7 +233,7 @@ def prescan(text: str, settings: GuardSettings) -> GraphQLError | None:
     fragments), so only absurd nesting is refused here; the exact limit comes after parsing.
     """
     limits = settings.limits
-    tokens = aliases = braces = parentheses = 0
+    tokens = aliases = braces = parentheses = values = 0
     previous = ""
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
@@ -241,12 +245,21 @@ def prescan(text: str, settings: GuardSettings) -> GraphQLError | None:
                 f"The document has more than {settings.max_tokens} tokens.", "QUERY_TOO_LARGE"
             )
         value = match.group()
-        if kind == "punctuator" and value in "(){}:":
+        if kind == "punctuator" and value in "(){}:[]":
             if value == "(":
                 parentheses += 1
             elif value == ")":
                 parentheses -= 1
-            elif parentheses <= 0:
+            elif parentheses > 0 or value in "[]":
+                # values: lists and input objects, which graphql-core reads recursively
+                values += 1 if value in "[{" else -1 if value in "]}" else 0
+                if values > _MAX_VALUE_NESTING:
+                    return _error(
+                        f"Values in the document are nested deeper than {_MAX_VALUE_NESTING} "
+                        "levels.",
+                        "QUERY_TOO_DEEP",
+                    )
+            else:
                 if value == "{":
                     braces += 1
                     if braces > 2 * limits.max_depth + 2:

@@ -136,7 +136,8 @@ class _Walk:
             self._check_totals(figures)
 
     def _fragment_order(self) -> list[str]:
-        """Fragments, each after the fragments it spreads; cycles left to validation."""
+        """Fragments, each after the fragments it spreads; a cycle is refused (with the
+        message of graphql-core's NoFragmentCycles) before it can be followed."""
         order: list[str] = []
         state: dict[str, int] = {}  # 1: being visited, 2: done
         for start in self.fragments:
