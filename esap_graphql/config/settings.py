@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         default=30, ge=0, description="Most aliased fields in one GraphQL operation."
     )
     max_query_cost: int = Field(
-        default=50_000,
+        default=200_000,
         ge=100,
         description="Highest cost of one GraphQL operation: every field counts once per item "
         "of the lists it is inside, a list as its pageSize/first/limit argument or "

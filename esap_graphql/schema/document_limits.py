@@ -67,7 +67,7 @@ class DocumentLimits:
 
     max_depth: int = 12
     max_aliases: int = 30
-    max_cost: int = 50_000
+    max_cost: int = 200_000
     max_archive_queries: int = 20
     default_list_size: int = 10
     max_list_size: int = 10_000

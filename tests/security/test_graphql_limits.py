@@ -97,7 +97,7 @@ async def test_fragment_cycles_are_refused_without_looping(
         ),
         ("{ " + " ".join(f"a{i}: archives {{ id }}" for i in range(31)) + " }", "TOO_MANY_ALIASES"),
         (
-            '{ dataset(id: "esap-images") { query(params: {}) { rows(pageSize: 10000) '
+            "{ multiQuery(params: {radius: 1}) { results { rows(pageSize: 10000) "
             "{ id title ra dec target fov collection sizeBytes } } } }",
             "QUERY_TOO_COSTLY",
         ),
@@ -138,7 +138,13 @@ def test_within_the_limits_passes() -> None:
     # the same archive question under many aliases is asked once
     same = " ".join(f"q{i}: multiQuery(params: {{radius: 1}}) {{ elapsedMs }}" for i in range(25))
     assert refused("{ " + same + " }", DocumentLimits(max_aliases=100)) is None
-    # pageSize is the list's size: a small page of many fields is cheap
+    # pageSize is the list's size: one large page of one result passes (issue 2's 10,000 rows)
+    large_page = (
+        '{ dataset(id: "x") { query(params: {}) { rows(pageSize: 10000) '
+        "{ id title target ra dec fov dataproductType calibrationLevel collection sizeBytes "
+        "accessUrl accessFormat thumbnailUrl } } } }"
+    )
+    assert refused(large_page) is None
     assert (
         refused(
             '{ dataset(id: "x") { query(params: {}) { rows(pageSize: 50) { id title ra dec } } } }'
@@ -149,10 +155,15 @@ def test_within_the_limits_passes() -> None:
 
 def test_standard_introspection_and_graphiql_pass_but_nested_introspection_does_not() -> None:
     assert refused(get_introspection_query(descriptions=True)) is None
-    nested = (
-        "{ __schema { types { fields { type { fields { type { fields { type { fields { name } "
-        "} } } } } } } } }"
+    everything = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
     )
+    assert refused(everything) is None
+    nested = "{ __schema { types { " + "fields { type { " * 5 + "name" + " } }" * 5 + " } } }"
     outcome = refused(nested)
     assert outcome is not None
     assert outcome.code == "QUERY_TOO_COSTLY"
