@@ -116,6 +116,7 @@ def cases() -> list[tuple[str, Case]]:
     )
     items = [{"dataset": "esap-obscore", "recordId": str(i)} for i in range(100_000)]
     return [
+        ("baseline: { __typename }, answered", document("{ __typename }")),
         ("fragment DAG, 60 levels (2^60 fields)", document(fragment_dag(60))),
         ("archive/datasets nesting, 170 bytes", document(nested)),
         ("nesting 40 levels", document(deep)),
