@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from esap_graphql.web.graphql_http import media_type
 from tests.security.gateways import gateway_client
 from tests.servers import free_port
 from tests.support import DACHS_CATALOGUE, NO_SESAME, graphql
@@ -279,3 +280,21 @@ async def test_a_mutation_over_get_is_405_and_a_query_over_get_runs(
     assert response.json() == {"data": {"dataset": None}}
     response = await client.get("/graphql", params={"query": "{ __typename }", "variables": "{"})
     assert "`variables` parameter is not valid JSON" in refusal(response, 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("text/html", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE}", "application/json"),
+        (f"application/json;q=0.5, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0, application/json", "application/json"),
+    ],
+)
+def test_the_media_type_follows_accept(accept: str | None, chosen: str) -> None:
+    assert media_type(accept) == chosen
