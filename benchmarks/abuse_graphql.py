@@ -13,77 +13,20 @@ between classes through /proc/PID/clear_refs) and after.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from abuse import Memory
+from gateway_process import gateway_process
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "tests" / "data" / "dachs-catalogue.yaml"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def gateway(data_dir: Path) -> Iterator[tuple[str, int]]:
-    """The gateway process; yields its base URL and pid."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "ESAP_CONFIG": str(CATALOGUE),
-        "ESAP_DATA_DIR": str(data_dir),
-        "ESAP_SESAME_URLS": "http://127.0.0.1:9/sesame",
-        "ESAP_LOG_LEVEL": "CRITICAL",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the gateway did not start")
-            time.sleep(0.1)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-def memory(pid: int) -> tuple[float, float]:
-    """RSS and peak RSS (VmHWM) of ``pid``, MiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def reset_peak(pid: int) -> None:
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
+MIB = 1024**2
 
 
 def fragment_dag(levels: int) -> str:
@@ -149,40 +92,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data, gateway(Path(data)) as (url, pid):
-        http = httpx.Client(base_url=url, timeout=120)
-        http.post("/graphql", json={"query": "{ archives { id } }"})  # warm up
-        print(f"{'class':42} {'answer':34} {'p50 ms':>8} {'max ms':>8}  RSS before/peak/after MiB")
-        headers = {"content-type": "application/json"}
-        for name, make in cases():
-            reset_peak(pid)
-            before, _ = memory(pid)
-            times = []
-            answer = ""
-            for n in range(args.repeat):
-                body = make(n)
-                start = time.perf_counter()
-                response = http.post("/graphql", content=body, headers=headers)
-                times.append((time.perf_counter() - start) * 1000)
-                answer = refusal(response)
-            after, peak = memory(pid)
-            print(
-                f"{name:42} {answer:34} {statistics.median(times):8.1f} {max(times):8.1f}"
-                f"  {before:.0f} / {peak:.0f} / {after:.0f}"
-            )
-        # the document cache is bounded in bytes: 3,000 distinct 20 KB documents
-        reset_peak(pid)
-        before, _ = memory(pid)
-        start = time.perf_counter()
-        for i in range(3000):
-            text = "{ archives { id } } " + f"# {i} " + "x" * 20_000
-            http.post("/graphql", json={"query": text})
-        elapsed = (time.perf_counter() - start) * 1000 / 3000
-        after, peak = memory(pid)
+    with tempfile.TemporaryDirectory() as data:
+        env = {
+            "ESAP_DATA_DIR": data,
+            "ESAP_SESAME_URLS": "http://127.0.0.1:9/sesame",
+            "ESAP_LOG_LEVEL": "CRITICAL",
+        }
+        with gateway_process(config=CATALOGUE, env=env) as (url, pid):
+            run(url, Memory(pid), args.repeat)
+
+
+def run(url: str, memory: Memory, repeat: int) -> None:
+    """Every class against the gateway at ``url``; one line each."""
+    http = httpx.Client(base_url=url, timeout=120)
+    http.post("/graphql", json={"query": "{ archives { id } }"})  # warm up
+    print(f"{'class':42} {'answer':34} {'p50 ms':>8} {'max ms':>8}  RSS before/peak/after MiB")
+    headers = {"content-type": "application/json"}
+    for name, make in cases():
+        memory.reset_peak()
+        before = memory.rss()
+        times = []
+        answer = ""
+        for n in range(repeat):
+            body = make(n)
+            start = time.perf_counter()
+            response = http.post("/graphql", content=body, headers=headers)
+            times.append((time.perf_counter() - start) * 1000)
+            answer = refusal(response)
         print(
-            f"{'3,000 distinct 20 KB documents (cache)':42} {'200 (run, cached)':34} "
-            f"{elapsed:8.1f} {'':>8}  {before:.0f} / {peak:.0f} / {after:.0f}"
+            f"{name:42} {answer:34} {statistics.median(times):8.1f} {max(times):8.1f}"
+            f"  {before / MIB:.0f} / {memory.peak() / MIB:.0f} / {memory.rss() / MIB:.0f}"
         )
+    # the document cache is bounded in bytes: 3,000 distinct 20 KB documents
+    memory.reset_peak()
+    before = memory.rss()
+    start = time.perf_counter()
+    for i in range(3000):
+        http.post("/graphql", json={"query": "{ archives { id } } " + f"# {i} " + "x" * 20_000})
+    each = (time.perf_counter() - start) * 1000 / 3000
+    print(
+        f"{'3,000 distinct 20 KB documents (cache)':42} {'200 (run, cached)':34} {each:8.1f}"
+        f" {'':>8}  {before / MIB:.0f} / {memory.peak() / MIB:.0f} / {memory.rss() / MIB:.0f}"
+    )
 
 
 if __name__ == "__main__":
