@@ -78,6 +78,10 @@ class GatewayErrors(MaskErrors):
         self.suggestions = suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for error in errors:
+            code = _request_error_code(error)
+            if code is not None:
+                error.extensions = {**(error.extensions or {}), "code": code}
         processed = super()._process_errors(errors)
         for error in processed:
             if isinstance(error.original_error, EsapError):
@@ -85,6 +89,18 @@ class GatewayErrors(MaskErrors):
             if not self.suggestions and "Did you mean" in error.message:
                 error.message = _SUGGESTION.sub("", error.message)
         return processed
+
+
+def _request_error_code(error: GraphQLError) -> str | None:
+    """The conventional code of an error in the request itself (before execution), if it
+    has none yet: syntax, validation, a variable's value."""
+    if error.path is not None or (error.extensions or {}).get("code") or _should_mask(error):
+        return None
+    if error.original_error is not None:
+        return "BAD_USER_INPUT"  # a variable's value, refused by its type
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def _should_mask(error: GraphQLError) -> bool:

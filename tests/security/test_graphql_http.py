@@ -213,6 +213,7 @@ async def test_variable_coercion_errors_keep_graphql_cores_message(
     assert error["message"] == (
         "Variable '$p' has invalid value: Int cannot represent non-integer value: 'two'"
     )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     body = await graphql(client, document, {"p": 2**40})
     assert "Int cannot represent non 32-bit signed integer value" in body["errors"][0]["message"]
     radius = "query($r: Float) { multiQuery(params: {radius: $r}, datasets: []) { elapsedMs } }"
@@ -224,6 +225,10 @@ async def test_an_unknown_fragment_is_named(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "{ ...Nope }")
     assert body["errors"][0]["message"] == "Unknown fragment 'Nope'."
     assert body.get("data") is None
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    body = await graphql(client, "{ archives { id }")
+    assert body["errors"][0]["message"].startswith("Syntax Error")
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
 async def test_graphql_response_json_gets_400_for_request_errors_and_200_otherwise(
