@@ -25,7 +25,15 @@ from pyvo.dal.query import DALResults
 from esap_graphql.connectors.column_map import DEFAULT_UNITS, NativeColumn, map_columns
 from esap_graphql.connectors.service_descriptor import find_descriptor
 from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream
-from esap_graphql.connectors.votable_header import HEADERS, ParsedHeader, table_header
+from esap_graphql.connectors.votable_header import (
+    HEADERS,
+    JUDGEMENTS,
+    ParsedHeader,
+    TableHeader,
+    judgement_key,
+    table_header,
+)
+from esap_graphql.connectors.votable_tabledata import decode_tabledata, split_tabledata
 from esap_graphql.domain.errors import ArchiveFailure, EsapError, MalformedResponse
 from esap_graphql.domain.records import ColumnInfo, NativeRow, Record, ResultSet
 
@@ -319,23 +327,40 @@ def table_to_records(
     )
 
 
-def _read_binary(
+def _judged(header: TableHeader, *, url: str, results_class: type[DALResults]) -> bool:
+    """Whether an answer whose FIELDs are known overflowed, as astropy and pyvo judge its
+    stand-in document (a judgement seen before is reused: see ``votable_header``); raise
+    ``EsapError`` as they do."""
+    key = judgement_key(header.stand_in)
+    overflow = JUDGEMENTS.get(results_class, key)
+    if overflow is None:
+        votable = parse_votable(header.stand_in, url=url)
+        _, _, overflow = check_results(votable, url=url, results_class=results_class)
+        JUDGEMENTS.put(results_class, key, overflow)
+    return overflow
+
+
+def _read_fast(
     content: bytes, *, url: str, results_class: type[DALResults]
 ) -> tuple[DecodedTable, tuple[ColumnInfo, ...], bool] | None:
-    """The fast path for a BINARY answer (see ``votable_binary``), or None to use astropy's.
+    """The fast path for a BINARY (``votable_binary``) or TABLEDATA (``votable_tabledata``)
+    answer, or None to use astropy's.
 
     Any problem sends the caller down the astropy path, which then reports
     it exactly as it always has.
     """
     split = split_binary_stream(content)
+    decode = decode_rows
     if split is None:
-        return None
+        split = split_tabledata(content)
+        decode = decode_tabledata
+        if split is None:
+            return None
     header = table_header(split.metadata)
     try:
         if header is not None and (known := HEADERS.get(header.key)) is not None:
             # the columns are known: astropy and pyvo judge the rest of the answer
-            votable = parse_votable(header.stand_in, url=url)
-            _, _, overflow = check_results(votable, url=url, results_class=results_class)
+            overflow = _judged(header, url=url, results_class=results_class)
             fields, columns = known.fields, known.columns
         else:
             votable = parse_votable(split.metadata, url=url)
@@ -345,7 +370,7 @@ def _read_binary(
                 HEADERS.put(header.key, ParsedHeader(fields=fields, columns=columns))
     except EsapError:
         return None
-    values = decode_rows(split.rows, fields)
+    values = decode(split.rows, fields)
     if values is None or len(values) != len(columns):
         return None
     return DecodedTable(columns, values), columns, overflow
@@ -362,7 +387,7 @@ def votable_to_result(
 ) -> ResultSet:
     """Bytes of a VOTable answer to a ``ResultSet`` (CPU-bound: run it off the event loop)."""
     table: ResultTable | DecodedTable
-    fast = _read_binary(content, url=url, results_class=results_class)
+    fast = _read_fast(content, url=url, results_class=results_class)
     if fast is not None:
         table, columns, overflow = fast
     else:
