@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from esap_graphql.domain.datalink import ServiceDescriptor
 from esap_graphql.domain.records import ColumnInfo
 
 #: A column pyvo accepts as a results table's description, standing in for the FIELDs.
@@ -114,13 +115,13 @@ HEADERS = HeaderCache(size=256)
 # ---- the judgement of an answer's metadata ---------------------------------------------------
 #
 # With its FIELDs known, what astropy and pyvo judge of an answer (its status, whether it
-# overflowed, whether it has a results table) depends on the rest of the metadata. Most of it
-# repeats byte for byte from one answer to the next, except the INFOs that echo the query
-# (DaCHS: "query", "sql_query"). So a successful judgement is kept under the document with
-# the value and text of such INFOs left out: only INFOs in plain markup (attributes of
-# printable ASCII without <, >, &; text likewise) and never the ones pyvo reads
-# (QUERY_STATUS, SCS's "Error"). Any other byte that differs makes another key, and that
-# answer is parsed and judged by astropy and pyvo as always.
+# overflowed, whether it has a results table; and the DataLink service it declares) depends
+# on the rest of the metadata. Most of it repeats byte for byte from one answer to the next,
+# except the INFOs that echo the query (DaCHS: "query", "sql_query"). So a successful
+# judgement is kept under the document with the value and text of such INFOs left out: only
+# INFOs in plain markup (attributes of printable ASCII without <, >, &; text likewise) and
+# never the ones pyvo reads (QUERY_STATUS, SCS's "Error"). Any other byte that differs makes
+# another key, and that answer is parsed and judged by astropy and pyvo as always.
 
 _PLAIN = rb"[\t\n\r\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e]*"
 _INFO = re.compile(
@@ -140,31 +141,40 @@ def _blank_info(match: re.Match[bytes]) -> bytes:
     return b"<INFO" + _VALUE.sub(b' value=""', attributes) + b"/>"
 
 
-def judgement_key(stand_in: bytes) -> bytes:
-    """The key of a stand-in document's judgement: the document, query-echoing INFOs blank."""
-    return _INFO.sub(_blank_info, stand_in)
+def judgement_key(header: TableHeader) -> bytes:
+    """The key of an answer's judgement: its FIELD section's key and its stand-in document,
+    query-echoing INFOs blank."""
+    return header.key + b"\0" + _INFO.sub(_blank_info, header.stand_in)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a successful answer's metadata says beyond its columns."""
+
+    overflow: bool
+    descriptor: ServiceDescriptor | None
 
 
 class JudgementCache:
-    """A bounded, thread-safe LRU of successful judgements: key -> whether it overflowed."""
+    """A bounded, thread-safe LRU of successful judgements."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[type, bytes], bool] = OrderedDict()
+        self._entries: OrderedDict[tuple[type, bytes], Judgement] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, kind: type, key: bytes) -> bool | None:
-        """The kept overflow flag, or None when this judgement is not kept."""
+    def get(self, kind: type, key: bytes) -> Judgement | None:
+        """The kept judgement, or None when it is not kept."""
         with self._lock:
             found = self._entries.get((kind, key))
             if found is not None:
                 self._entries.move_to_end((kind, key))
             return found
 
-    def put(self, kind: type, key: bytes, overflow: bool) -> None:
+    def put(self, kind: type, key: bytes, judgement: Judgement) -> None:
         """Keep a successful judgement, dropping the least recently used beyond the size."""
         with self._lock:
-            self._entries[(kind, key)] = overflow
+            self._entries[(kind, key)] = judgement
             self._entries.move_to_end((kind, key))
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pyvo.dal.tap import TAPResults
 
+from esap_graphql.connectors.service_descriptor import find_descriptor
 from esap_graphql.connectors.votable import votable_to_result
 from esap_graphql.connectors.votable_binary import split_binary_stream
 from esap_graphql.connectors.votable_header import (
@@ -130,8 +132,8 @@ def test_answers_to_other_queries_share_a_judgement() -> None:
     assert first is not None
     assert second is not None
     assert first.stand_in != second.stand_in
-    assert judgement_key(first.stand_in) == judgement_key(second.stand_in)
-    assert b'name="QUERY_STATUS" value="OK"' in judgement_key(first.stand_in)
+    assert judgement_key(first) == judgement_key(second)
+    assert b'name="QUERY_STATUS" value="OK"' in judgement_key(first)
     read(content)
     read(content)  # the judgement is kept only once its columns are known
     assert len(JUDGEMENTS) == 1
@@ -153,10 +155,11 @@ def test_answers_to_other_queries_share_a_judgement() -> None:
 def test_what_pyvo_reads_or_plain_markup_does_not_show_keeps_its_place_in_the_key(
     old: bytes, new: bytes
 ) -> None:
-    stand_in = table_header(metadata("tap-obscore.xml")).stand_in  # type: ignore[union-attr]
-    assert old in stand_in
-    changed = stand_in.replace(old, new, 1)
-    assert judgement_key(changed) != judgement_key(stand_in)
+    header = table_header(metadata("tap-obscore.xml"))
+    assert header is not None
+    assert old in header.stand_in
+    changed = replace(header, stand_in=header.stand_in.replace(old, new, 1))
+    assert judgement_key(changed) != judgement_key(header)
 
 
 def test_a_failed_answer_is_judged_even_when_its_query_was_judged_before() -> None:
@@ -170,4 +173,15 @@ def test_a_failed_answer_is_judged_even_when_its_query_was_judged_before() -> No
     assert failed != content
     with pytest.raises(ArchiveFailure, match="table gone"):
         read(failed)
+    assert len(JUDGEMENTS) == 1
+
+
+def test_the_datalink_service_is_the_same_from_a_kept_judgement() -> None:
+    content = (VOTABLES / "dachs-obscore-with-datalink.vot").read_bytes()
+    expected = find_descriptor(content)
+    assert expected is not None
+    for _ in range(3):
+        result = read(content)
+        assert {r.datalink for r in result.records} == {expected}
+    assert HEADERS.hits == 2
     assert len(JUDGEMENTS) == 1
