@@ -83,3 +83,19 @@ def gateway_process(
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def gateway_cpu(port: str) -> float:
+    """CPU seconds (user + system) used so far by the gateway process serving on ``port``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"serve" in command and port.encode() in command:
+            ticks = int(stat[11]) + int(stat[12])  # utime, stime
+            return ticks / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"no gateway process on port {port}")

@@ -143,7 +143,7 @@ class Settings(BaseSettings):
         description='Add "Did you mean ...?" suggestions to GraphQL error messages.',
     )
     max_multi_query_datasets: int = Field(
-        default=100, ge=1, description="Most datasets one multi-query may name."
+        default=200, ge=1, description="Most datasets one multi-query may name (ESAP's limit)."
     )
     cache_ttl: float = Field(
         default=300.0, ge=0, description="Seconds a dataset query result is reused; 0 disables."
@@ -153,7 +153,10 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Most concurrent requests to one archive service."
     )
     global_concurrency: int = Field(
-        default=64, ge=1, description="Most concurrent archive requests in all."
+        default=256,
+        ge=1,
+        description="Most concurrent archive requests in all (at least max_multi_query_datasets, "
+        "or a multi-query at that limit waits for archives in waves).",
     )
     oidc_issuer: str | None = Field(
         default=None, description="OpenID Connect issuer; setting it turns authentication on."
