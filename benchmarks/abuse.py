@@ -9,7 +9,10 @@ reset before each class through ``/proc/<pid>/clear_refs``) and one second
 after. The gateway's limits are set small enough to show: a 16 MiB cap per
 answer and a 64 MiB budget for all answers in flight.
 
-    .venv/bin/python benchmarks/abuse.py [--huge-mib 256]
+Then the GraphQL abuse classes of ``benchmarks/abuse_graphql.py`` (huge, deep, wide or
+costly documents and bodies), against a second gateway process.
+
+    .venv/bin/python benchmarks/abuse.py [--huge-mib 256] [--repeat 5] [--only archives|graphql]
 """
 
 from __future__ import annotations
@@ -180,4 +183,14 @@ async def run_classes(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--huge-mib", type=int, default=256, help="size of the huge answers")
-    asyncio.run(main(parser.parse_args().huge_mib))
+    parser.add_argument("--repeat", type=int, default=5, help="requests per GraphQL class")
+    parser.add_argument("--only", choices=["archives", "graphql"])
+    args = parser.parse_args()
+    if args.only != "graphql":
+        print("Hostile archives")
+        asyncio.run(main(args.huge_mib))
+    if args.only != "archives":
+        from abuse_graphql import serve_and_run
+
+        print("\nAbusive GraphQL requests")
+        serve_and_run(args.repeat)

@@ -91,7 +91,11 @@ def refusal(response: httpx.Response) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    serve_and_run(parser.parse_args().repeat)
+
+
+def serve_and_run(repeat: int) -> None:
+    """Start a gateway over the test catalogue and run every class against it."""
     with tempfile.TemporaryDirectory() as data:
         env = {
             "ESAP_DATA_DIR": data,
@@ -99,7 +103,7 @@ def main() -> None:
             "ESAP_LOG_LEVEL": "CRITICAL",
         }
         with gateway_process(config=CATALOGUE, env=env) as (url, pid):
-            run(url, Memory(pid), args.repeat)
+            run(url, Memory(pid), repeat)
 
 
 def run(url: str, memory: Memory, repeat: int) -> None:
