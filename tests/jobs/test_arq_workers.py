@@ -136,7 +136,7 @@ async def test_arq_jobs_are_json_in_redis_not_pickle(
     assert not raw.startswith(b"\x80"), "a pickle"
     payload = json.loads(raw)
     assert payload["f"] == "run_job"
-    assert payload["a"] == [job_id, 1]
+    assert payload["a"] == [job_id, 1, "test.sleep"]
     assert queued == [f"{job_id}.1".encode()]
 
 
