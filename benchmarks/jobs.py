@@ -290,10 +290,13 @@ def cpu_hog(on: bool) -> Iterator[None]:
         hog.wait()
 
 
-async def burst(env: dict[str, str], size: int, clients: int = 16) -> dict[str, float]:
+async def burst(
+    env: dict[str, str], size: int, worker_pids: list[int], clients: int = 16
+) -> dict[str, float]:
     """``size`` jobs created by ``clients`` concurrent callers of the service as fast as they
     go; the time until the last one ended, the largest gap between two endings (a stall shows
-    there), the longest a job waited QUEUED, and how many jobs ran more than once."""
+    there), the longest a job waited QUEUED, how many jobs ran more than once, and the CPU
+    milliseconds per job of this process (the gateway here) and of the workers."""
     from sqlalchemy import select
 
     from esap_graphql.domain.users import LOCAL_USER
@@ -308,6 +311,7 @@ async def burst(env: dict[str, str], size: int, clients: int = 16) -> dict[str, 
     try:
         async with service.events(LOCAL_USER) as subscription:
             started = time.perf_counter()
+            cpu_before = time.process_time(), sum(map(cpu_seconds, worker_pids))
 
             async def caller(count: int) -> None:
                 for _ in range(count):
@@ -325,6 +329,8 @@ async def burst(env: dict[str, str], size: int, clients: int = 16) -> dict[str, 
                     if len(ends) == total:
                         break
             created = await creating
+            submitter = (time.process_time() - cpu_before[0]) * 1000 / total
+            workers = (sum(map(cpu_seconds, worker_pids)) - cpu_before[1]) * 1000 / total
     finally:
         await process.aclose()
     table = JobRow.__table__  # type: ignore[attr-defined]
@@ -349,6 +355,8 @@ async def burst(env: dict[str, str], size: int, clients: int = 16) -> dict[str, 
         "gap": max(gaps),
         "wait": max(waits),
         "reruns": sum(1 for r in rows if r.attempts > 1),
+        "submitter": submitter,
+        "workers": workers,
     }
 
 
@@ -479,38 +487,41 @@ def run(args: argparse.Namespace) -> None:
                 env["ESAP_DATABASE_URL"] = url
             try:
                 with processes(env, args.workers, free_port(), Path(tmp)) as (base, worker_pids):
-                    executing, completed = asyncio.run(latency(base, args.latency_jobs))
-                    print(
-                        f"one job at a time: createJob->EXECUTING p50 "
-                        f"{statistics.median(executing):.1f} ms p99 "
-                        f"{percentile(executing, 99):.1f} ms | end->COMPLETED p50 "
-                        f"{statistics.median(completed):.1f} ms p99 "
-                        f"{percentile(completed, 99):.1f} ms",
-                        flush=True,
-                    )
-                    rate = asyncio.run(throughput(base, args.jobs))
-                    print(f"through GraphQL: {rate:.0f} jobs/s", flush=True)
-                    direct = asyncio.run(worker_throughput(env, args.jobs, worker_pids))
-                    print(
-                        f"through the service: {direct['rate']:.0f} jobs/s; create->EXECUTING "
-                        f"under that load p50 {direct['exec_p50']:.1f} ms p99 "
-                        f"{direct['exec_p99']:.1f} ms; CPU per job: submitter "
-                        f"{direct['submitter']:.1f} ms, workers {direct['workers']:.1f} ms, "
-                        f"Redis {direct['redis']:.2f} ms",
-                        flush=True,
-                    )
+                    if not args.bursts_only:
+                        executing, completed = asyncio.run(latency(base, args.latency_jobs))
+                        print(
+                            f"one job at a time: createJob->EXECUTING p50 "
+                            f"{statistics.median(executing):.1f} ms p99 "
+                            f"{percentile(executing, 99):.1f} ms | end->COMPLETED p50 "
+                            f"{statistics.median(completed):.1f} ms p99 "
+                            f"{percentile(completed, 99):.1f} ms",
+                            flush=True,
+                        )
+                        rate = asyncio.run(throughput(base, args.jobs))
+                        print(f"through GraphQL: {rate:.0f} jobs/s", flush=True)
+                        direct = asyncio.run(worker_throughput(env, args.jobs, worker_pids))
+                        print(
+                            f"through the service: {direct['rate']:.0f} jobs/s; create->EXECUTING "
+                            f"under that load p50 {direct['exec_p50']:.1f} ms p99 "
+                            f"{direct['exec_p99']:.1f} ms; CPU per job: submitter "
+                            f"{direct['submitter']:.1f} ms, workers {direct['workers']:.1f} ms, "
+                            f"Redis {direct['redis']:.2f} ms",
+                            flush=True,
+                        )
                     for hog in (False, True):
                         with cpu_hog(hog):
                             for size in args.bursts:
                                 for _ in range(args.repeat):
-                                    b = asyncio.run(burst(env, size))
+                                    b = asyncio.run(burst(env, size, worker_pids))
                                     print(
                                         f"burst of {b['jobs']:.0f}{' + CPU hog' if hog else ''}:"
                                         f" created in {b['created']:.1f} s, all ended at "
                                         f"{b['ended']:.1f} s ({b['jobs'] / b['ended']:.0f} "
                                         f"jobs/s), largest gap between endings "
                                         f"{b['gap']:.2f} s, longest QUEUED {b['wait']:.1f} s, "
-                                        f"run twice: {b['reruns']:.0f}",
+                                        f"run twice: {b['reruns']:.0f}; CPU per job: "
+                                        f"submitter {b['submitter']:.1f} ms, workers "
+                                        f"{b['workers']:.1f} ms",
                                         flush=True,
                                     )
             finally:
@@ -539,6 +550,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10, help="jobs per worker at once")
     parser.add_argument("--bursts", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--repeat", type=int, default=2, help="times each burst is sent")
+    parser.add_argument("--bursts-only", action="store_true", help="skip latency and rates")
     parser.add_argument("--database-url", help="default: a PostgreSQL database for the run")
     parser.add_argument("--sqlite", action="store_true", help="the embedded SQLite instead")
     run(parser.parse_args())
