@@ -1,12 +1,15 @@
-"""Job latency and throughput on arq: createJob -> EXECUTING event, job end -> COMPLETED event,
-and jobs per second with 1 and 4 workers.
+"""Job latency, throughput and bursts on arq: createJob -> EXECUTING event, job end -> COMPLETED
+event, jobs per second through GraphQL and through the service, CPU per job, and bursts of
+queued jobs with and without a CPU hog beside them; then the floor (bare PostgreSQL and Redis).
 
-Everything is real and separate: Redis (db 10 here), the gateway as an ``esap-graphql serve``
-process, workers as ``esap-graphql worker`` processes, and a GraphQL client that creates jobs
-over HTTP and hears their phases over a graphql-transport-ws subscription (``myJobs``).
-The job is ``test.sleep`` with seconds = 0: trivial work, so the figures are the machinery's.
+Everything is real and separate: PostgreSQL (a database made for the run) or SQLite, Redis
+(db 10 here), the gateway as an ``esap-graphql serve`` process, workers as ``esap-graphql
+worker`` processes, and a GraphQL client that creates jobs over HTTP and hears their phases
+over a graphql-transport-ws subscription (``myJobs``). The job is ``test.sleep`` with
+seconds = 0: trivial work, so the figures are the machinery's.
 
-    .venv/bin/python benchmarks/jobs.py [--jobs 500] [--workers 1 4] [--database-url URL]
+    .venv/bin/python benchmarks/jobs.py [--jobs 1000] [--workers 4] [--bursts 500 2000]
+        [--repeat 2] [--database-url URL | --sqlite]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import redis
 from gateway_process import free_port, running_gateway
@@ -191,95 +195,364 @@ async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
         return jobs / (last - started)
 
 
-async def worker_throughput(
-    env: dict[str, str], jobs: int, worker_pids: list[int], concurrency: int = 64
-) -> tuple[float, float, float]:
-    """Jobs per second the workers get through when jobs are submitted straight to the job
-    service (this process acting as the gateway, without HTTP and GraphQL in the way), and
-    the CPU milliseconds per job of this process and of all the workers meanwhile."""
+async def in_process_gateway(env: dict[str, str]) -> Any:
+    """A gateway's process context in this process (the benchmark acting as the gateway)."""
     from esap_graphql.config import Settings
-    from esap_graphql.domain.users import LOCAL_USER
-    from esap_graphql.domain.uws import ExecutionPhase
     from esap_graphql.factory import gateway_context
 
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        process = await gateway_context(Settings())
+        return await gateway_context(Settings())
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def redis_cpu_seconds(client: redis.Redis) -> float:
+    """CPU time the Redis server has used so far."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def worker_throughput(
+    env: dict[str, str], jobs: int, worker_pids: list[int], concurrency: int = 64
+) -> dict[str, float]:
+    """Jobs per second the workers get through when jobs are submitted straight to the job
+    service (this process acting as the gateway, without HTTP and GraphQL in the way); the CPU
+    milliseconds per job of this process, of all the workers and of Redis meanwhile; and
+    create -> EXECUTING event (heard back through Redis) under that load, p50 and p99."""
+    from esap_graphql.domain.users import LOCAL_USER
+    from esap_graphql.domain.uws import ExecutionPhase
+
+    process = await in_process_gateway(env)
     service = process.jobs
+    client = redis.Redis.from_url(REDIS_URL)
+    sent: dict[str, float] = {}
+    to_executing: list[float] = []
     try:
         async with process.jobs.events(LOCAL_USER) as subscription:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one() -> None:
                 async with semaphore:
-                    await service.create(LOCAL_USER, "test.sleep", {}, run=True)
+                    began = time.perf_counter()
+                    job = await service.create(LOCAL_USER, "test.sleep", {}, run=True)
+                    sent[job.id] = began
 
             started = time.perf_counter()
-            cpu_before = time.process_time(), sum(map(cpu_seconds, worker_pids))
+            cpu_before = (
+                time.process_time(),
+                sum(map(cpu_seconds, worker_pids)),
+                redis_cpu_seconds(client),
+            )
             creator = asyncio.gather(*(one() for _ in range(jobs)))
             done = 0
+            executing: dict[str, float] = {}
             async for event in subscription:
-                if event.phase is ExecutionPhase.COMPLETED:
+                if event.phase is ExecutionPhase.EXECUTING:
+                    executing[event.job_id] = time.perf_counter()
+                elif event.phase is ExecutionPhase.COMPLETED:
                     done += 1
                     if done == jobs:
                         break
             elapsed = time.perf_counter() - started
             submitter = (time.process_time() - cpu_before[0]) * 1000 / jobs
             workers = (sum(map(cpu_seconds, worker_pids)) - cpu_before[1]) * 1000 / jobs
+            redis_cpu = (redis_cpu_seconds(client) - cpu_before[2]) * 1000 / jobs
             await creator
+            # an EXECUTING event can arrive before create() has returned the job's id
+            to_executing = [(executing[j] - sent[j]) * 1000 for j in sent if j in executing]
+    finally:
+        client.close()
+        await process.aclose()
+    return {
+        "rate": jobs / elapsed,
+        "submitter": submitter,
+        "workers": workers,
+        "redis": redis_cpu,
+        "exec_p50": statistics.median(to_executing),
+        "exec_p99": percentile(to_executing, 99),
+    }
+
+
+@contextlib.contextmanager
+def cpu_hog(on: bool) -> Iterator[None]:
+    """A process that spins on one core while the block runs (when ``on``)."""
+    if not on:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+async def burst(
+    env: dict[str, str], size: int, worker_pids: list[int], clients: int = 16
+) -> dict[str, float]:
+    """``size`` jobs created by ``clients`` concurrent callers of the service as fast as they
+    go; the time until the last one ended, the largest gap between two endings (a stall shows
+    there), the longest a job waited QUEUED, how many jobs ran more than once, and the CPU
+    milliseconds per job of this process (the gateway here) and of the workers."""
+    from sqlalchemy import select
+
+    from esap_graphql.domain.users import LOCAL_USER
+    from esap_graphql.domain.uws import ExecutionPhase
+    from esap_graphql.storage.database import create_engine, database_url
+    from esap_graphql.storage.job_tables import JobRow
+
+    process = await in_process_gateway(env)
+    service = process.jobs
+    ids: list[str] = []
+    ends: list[float] = []
+    try:
+        async with service.events(LOCAL_USER) as subscription:
+            started = time.perf_counter()
+            cpu_before = time.process_time(), sum(map(cpu_seconds, worker_pids))
+
+            async def caller(count: int) -> None:
+                for _ in range(count):
+                    ids.append((await service.create(LOCAL_USER, "test.sleep", {}, run=True)).id)
+
+            async def callers() -> float:
+                await asyncio.gather(*(caller(size // clients) for _ in range(clients)))
+                return time.perf_counter() - started
+
+            creating = asyncio.ensure_future(callers())
+            total = size // clients * clients
+            async for event in subscription:
+                if event.phase is ExecutionPhase.COMPLETED:
+                    ends.append(time.perf_counter() - started)
+                    if len(ends) == total:
+                        break
+            created = await creating
+            submitter = (time.process_time() - cpu_before[0]) * 1000 / total
+            workers = (sum(map(cpu_seconds, worker_pids)) - cpu_before[1]) * 1000 / total
     finally:
         await process.aclose()
-    return jobs / elapsed, submitter, workers
+    table = JobRow.__table__  # type: ignore[attr-defined]
+    engine = create_engine(database_url(env.get("ESAP_DATABASE_URL"), Path(env["ESAP_DATA_DIR"])))
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(table.c.creation_time, table.c.start_time, table.c.attempts).where(
+                        table.c.id.in_(ids)
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    waits = [(r.start_time - r.creation_time).total_seconds() for r in rows]
+    gaps = [b - a for a, b in zip([0.0, *ends], ends, strict=False)]
+    return {
+        "jobs": total,
+        "created": created,
+        "ended": ends[-1],
+        "gap": max(gaps),
+        "wait": max(waits),
+        "reruns": sum(1 for r in rows if r.attempts > 1),
+        "submitter": submitter,
+        "workers": workers,
+    }
+
+
+async def floor_postgres(url: str, jobs: int, concurrency: int = 16) -> tuple[float, float]:
+    """Bare asyncpg, no gateway: per job one INSERT and two compare-and-set UPDATEs (the
+    durable writes of a job's life), ``concurrency`` at once; jobs/s and client CPU ms/job."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    try:
+        await pool.execute(
+            "CREATE TABLE IF NOT EXISTS floor_jobs (id text primary key, phase text)"
+        )
+        await pool.execute("TRUNCATE floor_jobs")
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with semaphore, pool.acquire() as conn:
+                await conn.execute("INSERT INTO floor_jobs VALUES ($1, 'QUEUED')", str(i))
+                await conn.execute(
+                    "UPDATE floor_jobs SET phase='EXECUTING' WHERE id=$1 AND phase='QUEUED'",
+                    str(i),
+                )
+                await conn.execute(
+                    "UPDATE floor_jobs SET phase='COMPLETED' WHERE id=$1 AND phase='EXECUTING'",
+                    str(i),
+                )
+
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(i) for i in range(jobs)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        await pool.execute("DROP TABLE floor_jobs")
+    finally:
+        await pool.close()
+    return jobs / elapsed, cpu * 1000 / jobs
+
+
+async def floor_redis(jobs: int, concurrency: int = 16) -> tuple[float, float, float]:
+    """Bare Redis, no gateway: the Redis round trips of one job's life here (the enqueue
+    script, the claim script, arq's two pipelines and three phase events), ``concurrency``
+    jobs at once from one process; jobs/s, client and Redis CPU ms per job."""
+    from arq.connections import ArqRedis
+
+    from esap_graphql.messaging.arq_queue import CLAIM_SCRIPT, ENQUEUE_SCRIPT
+
+    client = ArqRedis.from_url(REDIS_URL)
+    sync = redis.Redis.from_url(REDIS_URL)
+    enqueue, claim = client.register_script(ENQUEUE_SCRIPT), client.register_script(CLAIM_SCRIPT)
+    prefix = f"floor-{os.getpid()}"
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with semaphore:
+            key = f"{prefix}:job:{i}"
+            await enqueue(
+                keys=[key, f"{prefix}:result:{i}", f"{prefix}:queue", f"{prefix}:ready"],
+                args=[b"{}", 60_000, str(i), 0, str(i), 10_000],
+            )
+            await client.publish(f"{prefix}:events", b"{}")
+            await claim(keys=[f"{prefix}:queue"], args=[1, 1, f"{prefix}:progress:", 60_000])
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.get(key).incr(f"{prefix}:retry:{i}").expire(f"{prefix}:retry:{i}", 60)
+                await pipe.execute()
+            await client.publish(f"{prefix}:events", b"{}")
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.delete(f"{prefix}:progress:{i}", key, f"{prefix}:retry:{i}")
+                await pipe.execute()
+            await client.publish(f"{prefix}:events", b"{}")
+
+    try:
+        started, cpu, server = time.perf_counter(), time.process_time(), redis_cpu_seconds(sync)
+        await asyncio.gather(*(one(i) for i in range(jobs)))
+        elapsed = time.perf_counter() - started
+        cpu, server = time.process_time() - cpu, redis_cpu_seconds(sync) - server
+    finally:
+        for key in sync.scan_iter(f"{prefix}*"):
+            sync.delete(key)
+        sync.close()
+        await client.aclose()
+    return jobs / elapsed, cpu * 1000 / jobs, server * 1000 / jobs
+
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextlib.contextmanager
+def bench_database(url: str | None, sqlite: bool) -> Iterator[str | None]:
+    """The database URL of the run: SQLite (None), the given one, or a PostgreSQL database
+    made for the run and dropped afterwards."""
+    if sqlite or url:
+        yield url
+        return
+    name = f"esap_bench_jobs_{os.getpid()}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run(args: argparse.Namespace) -> None:
     client = redis.Redis.from_url(REDIS_URL)
-    print(
-        f"# {args.jobs} trivial jobs (test.sleep, 0 s); database: {args.database_url or 'SQLite'}"
-    )
-    for workers in args.workers:
+    with bench_database(args.database_url, args.sqlite) as url:
+        print(
+            f"# {args.jobs} trivial jobs (test.sleep, 0 s), {args.workers} worker processes "
+            f"of {args.concurrency} slots; database: {'PostgreSQL' if url else 'SQLite'}; "
+            f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}"
+        )
         with tempfile.TemporaryDirectory() as tmp:
-            prefix = f"bench-{os.getpid()}-{workers}"
+            prefix = f"bench-{os.getpid()}"
             env = dict(
                 os.environ,
                 ESAP_DATA_DIR=str(Path(tmp) / "data"),
                 ESAP_REDIS_URL=REDIS_URL,
                 ESAP_REDIS_PREFIX=prefix,
-                ESAP_JOB_MAX_UNFINISHED=str(10 * args.jobs),
+                ESAP_JOB_MAX_UNFINISHED=str(10 * max(args.jobs, *args.bursts)),
                 ESAP_JOB_CONCURRENCY=str(args.concurrency),
                 ESAP_LOG_LEVEL="WARNING",
             )
-            if args.database_url:
-                env["ESAP_DATABASE_URL"] = args.database_url
-            with processes(env, workers, free_port(), Path(tmp)) as (base, worker_pids):
-                executing, completed = asyncio.run(latency(base, args.jobs))
-                rate = asyncio.run(throughput(base, args.jobs))
-                direct, submitter_cpu, workers_cpu = asyncio.run(
-                    worker_throughput(env, args.jobs, worker_pids)
-                )
-            for pattern in (f"{prefix}*", "arq:*"):
-                for key in client.scan_iter(pattern):
-                    client.delete(key)
-        print(
-            f"workers={workers}  createJob->EXECUTING p50 {statistics.median(executing):.1f} ms "
-            f"p99 {percentile(executing, 99):.1f} ms | end->COMPLETED p50 "
-            f"{statistics.median(completed):.1f} ms p99 {percentile(completed, 99):.1f} ms | "
-            f"{rate:.0f} jobs/s through GraphQL, {direct:.0f} jobs/s submitted to the service "
-            f"(CPU per job: submitter {submitter_cpu:.1f} ms, workers {workers_cpu:.1f} ms)"
-        )
+            if url:
+                env["ESAP_DATABASE_URL"] = url
+            try:
+                with processes(env, args.workers, free_port(), Path(tmp)) as (base, worker_pids):
+                    if not args.bursts_only:
+                        executing, completed = asyncio.run(latency(base, args.latency_jobs))
+                        print(
+                            f"one job at a time: createJob->EXECUTING p50 "
+                            f"{statistics.median(executing):.1f} ms p99 "
+                            f"{percentile(executing, 99):.1f} ms | end->COMPLETED p50 "
+                            f"{statistics.median(completed):.1f} ms p99 "
+                            f"{percentile(completed, 99):.1f} ms",
+                            flush=True,
+                        )
+                        rate = asyncio.run(throughput(base, args.jobs))
+                        print(f"through GraphQL: {rate:.0f} jobs/s", flush=True)
+                        direct = asyncio.run(worker_throughput(env, args.jobs, worker_pids))
+                        print(
+                            f"through the service: {direct['rate']:.0f} jobs/s; create->EXECUTING "
+                            f"under that load p50 {direct['exec_p50']:.1f} ms p99 "
+                            f"{direct['exec_p99']:.1f} ms; CPU per job: submitter "
+                            f"{direct['submitter']:.1f} ms, workers {direct['workers']:.1f} ms, "
+                            f"Redis {direct['redis']:.2f} ms",
+                            flush=True,
+                        )
+                    for hog in (False, True):
+                        with cpu_hog(hog):
+                            for size in args.bursts:
+                                for _ in range(args.repeat):
+                                    b = asyncio.run(burst(env, size, worker_pids))
+                                    print(
+                                        f"burst of {b['jobs']:.0f}{' + CPU hog' if hog else ''}:"
+                                        f" created in {b['created']:.1f} s, all ended at "
+                                        f"{b['ended']:.1f} s ({b['jobs'] / b['ended']:.0f} "
+                                        f"jobs/s), largest gap between endings "
+                                        f"{b['gap']:.2f} s, longest QUEUED {b['wait']:.1f} s, "
+                                        f"run twice: {b['reruns']:.0f}; CPU per job: "
+                                        f"submitter {b['submitter']:.1f} ms, workers "
+                                        f"{b['workers']:.1f} ms",
+                                        flush=True,
+                                    )
+            finally:
+                for pattern in (f"{prefix}*", "arq:*"):
+                    for key in client.scan_iter(pattern):
+                        client.delete(key)
+        if url:
+            pg_rate, pg_cpu = asyncio.run(floor_postgres(url, args.jobs))
+            print(
+                f"floor, bare asyncpg (INSERT + 2 UPDATEs per job, 16 at once): "
+                f"{pg_rate:.0f} jobs/s, client CPU {pg_cpu:.2f} ms/job"
+            )
+    redis_rate, redis_client, redis_server = asyncio.run(floor_redis(args.jobs))
+    print(
+        f"floor, bare Redis (a job's 9 round trips, 16 at once): {redis_rate:.0f} jobs/s, "
+        f"client CPU {redis_client:.2f} ms/job, Redis CPU {redis_server:.2f} ms/job"
+    )
     client.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=500)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--concurrency", type=int, default=50, help="jobs per worker at once")
-    parser.add_argument("--database-url", help="e.g. postgresql+asyncpg://postgres@127.0.0.1/x")
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--latency-jobs", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=10, help="jobs per worker at once")
+    parser.add_argument("--bursts", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--repeat", type=int, default=2, help="times each burst is sent")
+    parser.add_argument("--bursts-only", action="store_true", help="skip latency and rates")
+    parser.add_argument("--database-url", help="default: a PostgreSQL database for the run")
+    parser.add_argument("--sqlite", action="store_true", help="the embedded SQLite instead")
     run(parser.parse_args())
 
 

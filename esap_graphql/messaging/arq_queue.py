@@ -1,7 +1,12 @@
-"""The arq job queue: JSON (never pickle) on the wire, a wake-up message on every enqueue.
+"""The arq job queue: JSON (never pickle) on the wire, a wake-up token on every enqueue.
 
 arq's default pickle serialisation would let anyone able to write to Redis run code in the
-workers; jobs here carry only a job id and an attempt number, so JSON is all we need.
+workers; jobs here carry only a job id, an attempt number and the job's type, so JSON is all
+we need.
+
+Enqueueing and claiming are each one Redis script (one round trip), written against arq's
+key layout (``arq.constants``) and its job encoding (``arq.jobs.serialize_job``), so that
+arq's worker runs what they queue; ``tests/jobs/test_worker_layout.py`` checks that layout.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import json
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import abort_jobs_ss
+from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 
 from esap_graphql.domain.jobs import Job
@@ -48,6 +54,32 @@ def ready_list(prefix: str) -> str:
 #: Most wake-up tokens kept while no worker pops them (each is only a hint).
 MAX_READY_TOKENS = 10_000
 
+#: Enqueue one arq job unless that arq job id is already queued or ran (arq's
+#: ``enqueue_job`` does the same check with WATCH/MULTI: four round trips), and push its
+#: wake-up token. KEYS: job key, result key, queue, ready list. ARGV: payload, expiry (ms),
+#: arq job id, score, token, most tokens kept.
+ENQUEUE_SCRIPT = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+redis.call('RPUSH', KEYS[4], ARGV[5])
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+return 1
+"""
+
+#: Claim up to ARGV[2] queued arq jobs due by ARGV[1] (ms): take them out of the queue and
+#: mark them in progress for ARGV[4] ms (arq's key, prefix ARGV[3]). Atomic, so of several
+#: workers exactly one gets each job, and none spends a round trip on a job another took.
+#: KEYS: queue.
+CLAIM_SCRIPT = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('PSETEX', ARGV[3] .. id, ARGV[4], '1')
+end
+return ids
+"""
+
 
 def arq_job_id(job_id: str, attempt: int) -> str:
     """arq's id for one attempt of a job (a retry is a new arq job)."""
@@ -72,21 +104,19 @@ class ArqJobQueue:
         self._queue = queue_name(prefix)
         self._wake = wake_channel(prefix)
         self._ready = ready_list(prefix)
-        self._job_timeout = job_timeout
+        self._expires_ms = max(job_timeout, 3600) * 2 * 1000
+        self._enqueue = pool.register_script(ENQUEUE_SCRIPT)
 
     async def enqueue(self, job: Job, attempt: int) -> None:
-        await self._pool.enqueue_job(
-            RUN_JOB,
-            job.id,
-            attempt,
-            _job_id=arq_job_id(job.id, attempt),
-            _queue_name=self._queue,
-            _expires=max(self._job_timeout, 3600) * 2,
+        arq_id = arq_job_id(job.id, attempt)
+        now = timestamp_ms()
+        payload = serialize_job(
+            RUN_JOB, (job.id, attempt, job.type), {}, None, now, serializer=json_serialize
         )
-        async with self._pool.pipeline(transaction=False) as pipe:
-            pipe.rpush(self._ready, job.id)
-            pipe.ltrim(self._ready, -MAX_READY_TOKENS, -1)
-            await pipe.execute()
+        await self._enqueue(
+            keys=[job_key_prefix + arq_id, result_key_prefix + arq_id, self._queue, self._ready],
+            args=[payload, self._expires_ms, arq_id, now, job.id, MAX_READY_TOKENS],
+        )
 
     async def abort(self, job: Job) -> None:
         if job.attempts:

@@ -1,8 +1,8 @@
 """Where started jobs wait for a worker: the ``JobQueue`` interface and the in-process runner.
 
-The arq implementation is in ``arq_queue``. Both hand a job id and an attempt number to the
-job executor (``services.job_execution``); its compare-and-set on the job's phase and attempt
-count makes a duplicate or stale delivery harmless.
+The arq implementation is in ``arq_queue``. Both hand a job id, an attempt number and the
+job's type to the job executor (``services.job_execution``); its compare-and-set on the job's
+phase and attempt count makes a duplicate or stale delivery harmless.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from esap_graphql.domain.jobs import Job
 logger = logging.getLogger(__name__)
 
 
-#: Runs one attempt of one job, by id (``JobExecutor.execute``).
-RunAttempt = Callable[[str, int], Awaitable[None]]
+#: Runs one attempt of one job, by id, attempt and type (``JobExecutor.execute``).
+RunAttempt = Callable[[str, int, str], Awaitable[None]]
 
 
 class JobQueue(Protocol):
@@ -45,7 +45,7 @@ class InProcessJobQueue:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     async def enqueue(self, job: Job, attempt: int) -> None:
-        task = asyncio.create_task(self._run(job.id, attempt), name=f"job-{job.id}")
+        task = asyncio.create_task(self._run(job, attempt), name=f"job-{job.id}")
         self._tasks[job.id] = task
         task.add_done_callback(functools.partial(self._forget, job.id))
 
@@ -53,9 +53,9 @@ class InProcessJobQueue:
         if self._tasks.get(job_id) is task:
             del self._tasks[job_id]
 
-    async def _run(self, job_id: str, attempt: int) -> None:
+    async def _run(self, job: Job, attempt: int) -> None:
         async with self._slots:
-            await self._execute(job_id, attempt)
+            await self._execute(job.id, attempt, job.type)
 
     async def abort(self, job: Job) -> None:
         task = self._tasks.get(job.id)

@@ -110,25 +110,43 @@ class JobExecutor:
                 await asyncio.sleep(delay)
         await self._publish(job)
 
-    async def _starts_remotely(self, job_id: str) -> bool:
-        queued = await self._store.get(job_id)
-        job_type = self._types.get(queued.type) if queued is not None else None
+    async def _starts_remotely(self, job_id: str, type_name: str | None) -> bool:
+        if type_name is None:  # a message queued by an older gateway: ask the store
+            queued = await self._store.get(job_id)
+            type_name = queued.type if queued is not None else None
+        job_type = self._types.get(type_name) if type_name is not None else None
         return job_type is not None and job_type.starts_remotely
 
-    async def execute(self, job_id: str, attempt: int) -> None:
-        """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
-        remote = await self._starts_remotely(job_id)
-        try:
-            job = await self._store.apply(
-                job_id,
-                TAKE_QUEUED if remote else TAKE,  # remote: QUEUED until the remote side runs it
-                expect_attempts=attempt - 1,
-                attempts=attempt,
-                worker=self.worker_id,
-                **({} if remote else {"start_time": utc_now()}),
-            )
-        except EsapError as exc:  # aborted, deleted or already taken: nothing to do
-            logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
+    async def _take(self, job_id: str, attempt: int, remote: bool) -> Job | None:
+        # the compare-and-set that makes this worker the job's only runner; a failure to
+        # reach the store is retried (the job would otherwise stay QUEUED, its message spent)
+        for delay in (0.5, 1.0, 2.0, 4.0, None):
+            try:
+                return await self._store.apply(
+                    job_id,
+                    TAKE_QUEUED if remote else TAKE,  # remote: QUEUED until it runs remotely
+                    expect_attempts=attempt - 1,
+                    attempts=attempt,
+                    worker=self.worker_id,
+                    **({} if remote else {"start_time": utc_now()}),
+                )
+            except EsapError as exc:  # aborted, deleted or already taken: nothing to do
+                logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
+                return None
+            except Exception:
+                if delay is None:
+                    raise
+                logger.exception("job %s: could not take it; retrying", job_id)
+                await asyncio.sleep(delay)
+        return None
+
+    async def execute(self, job_id: str, attempt: int, type_name: str | None = None) -> None:
+        """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt.
+
+        ``type_name`` (the job's type, as queued) saves reading the job before taking it."""
+        remote = await self._starts_remotely(job_id, type_name)
+        job = await self._take(job_id, attempt, remote)
+        if job is None:
             return
         context = self._context
         if remote:  # the type reports EXECUTING (and SUSPENDED, QUEUED) as the remote side does

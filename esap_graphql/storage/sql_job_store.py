@@ -122,11 +122,23 @@ class SqlJobStore:
         # SQLite has one writer at a time and makes a blocked connection sleep and retry;
         # queueing this process's writes here is much faster than letting them collide.
         self._sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Every statement here stands alone (a compare-and-set is one UPDATE), so on
+        # PostgreSQL it runs in autocommit: no BEGIN and COMMIT round trips around it.
+        self._single = (
+            engine
+            if self._sqlite_writes is not None
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._single.connect() as conn:
+            yield conn
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._sqlite_writes is None:
-            async with self._engine.begin() as conn:
+            async with self._single.connect() as conn:
                 yield conn
             return
         async with self._sqlite_writes, self._engine.begin() as conn:
@@ -139,7 +151,7 @@ class SqlJobStore:
             await conn.execute(_T.insert().values(**values))
 
     async def get(self, job_id: str) -> Job | None:
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             row = (await conn.execute(select(_T).where(_T.c.id == job_id))).first()
         return from_row(row) if row is not None else None
 
@@ -154,13 +166,13 @@ class SqlJobStore:
         query = query.order_by(_T.c.creation_time.desc(), _T.c.id.desc())
         if where.last is not None:
             query = query.limit(where.last)
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         return [from_row(r) for r in rows]
 
     async def count_unfinished(self, owner: str) -> int:
         query = select(func.count()).where(_T.c.owner == owner, _T.c.phase.in_(_UNFINISHED))
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def _conditional_update(
@@ -209,12 +221,12 @@ class SqlJobStore:
         return bool(result.rowcount)
 
     async def expired(self, now: datetime) -> list[Job]:
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             rows = (await conn.execute(select(_T).where(_T.c.destruction_time <= now))).all()
         return [from_row(r) for r in rows]
 
     async def in_phase(self, phase: ExecutionPhase) -> list[Job]:
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             rows = (await conn.execute(select(_T).where(_T.c.phase == phase.value))).all()
         return [from_row(r) for r in rows]
 
@@ -241,6 +253,6 @@ class SqlJobStore:
             executing | taken,
             (executing & _T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
         )
-        async with self._engine.connect() as conn:
+        async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         return [from_row(r) for r in rows]

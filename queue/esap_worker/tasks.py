@@ -6,7 +6,6 @@ no web framework (an import-linter contract in pyproject.toml holds that).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -19,8 +18,6 @@ logger = logging.getLogger(__name__)
 
 #: Key of the worker's objects in arq's ctx dict.
 STATE = "esap"
-#: Key of the asyncio.Event that makes the worker look at the queue at once.
-WAKE = "esap_wake"
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -47,12 +44,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await worker.aclose()
 
 
-async def run_job(ctx: dict[str, Any], job_id: str, attempt: int) -> None:
-    """Run one attempt of one job (the only arq function)."""
+async def run_job(
+    ctx: dict[str, Any], job_id: str, attempt: int, job_type: str | None = None
+) -> None:
+    """Run one attempt of one job (the only arq function); ``job_type`` is absent from
+    messages queued by an older gateway."""
     worker: JobWorker = ctx[STATE]
-    try:
-        await worker.executor.execute(job_id, attempt)
-    finally:
-        wake: asyncio.Event | None = ctx.get(WAKE)
-        if wake is not None:
-            wake.set()  # a slot is free: look at the queue now
+    await worker.executor.execute(job_id, attempt, job_type)

@@ -21,6 +21,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
+from tests.basket.conftest import create_postgres_database, drop_postgres_database
 from tests.servers import serve_in_thread
 from tests.support import DACHS_CATALOGUE
 
@@ -66,6 +67,21 @@ def arq_settings(tmp_path: Path, redis_prefix: str) -> Settings:
     return job_settings(
         tmp_path, redis_url=REDIS_URL, redis_prefix=redis_prefix, job_worker_timeout=2.0
     )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def arq_settings_on_both(
+    request: pytest.FixtureRequest, arq_settings: Settings
+) -> AsyncIterator[Settings]:
+    """``arq_settings`` on SQLite, then on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield arq_settings
+        return
+    url = await create_postgres_database()
+    try:
+        yield arq_settings.model_copy(update={"database_url": url})
+    finally:
+        await drop_postgres_database(url)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -70,8 +70,9 @@ async def until_phase(base: str, job_id: str, *phases: str, timeout: float = 30)
 
 
 async def test_worker_runs_a_job_and_the_client_hears_every_phase(
-    arq_settings: Settings, workers: list[WorkerProcess], tmp_path: Path
+    arq_settings_on_both: Settings, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
+    arq_settings = arq_settings_on_both
     start_worker(workers, arq_settings, tmp_path)
     with live_server(arq_settings) as base:
         job_id = await create(base, {"seconds": 0.1}, run=False)
@@ -136,7 +137,7 @@ async def test_arq_jobs_are_json_in_redis_not_pickle(
     assert not raw.startswith(b"\x80"), "a pickle"
     payload = json.loads(raw)
     assert payload["f"] == "run_job"
-    assert payload["a"] == [job_id, 1]
+    assert payload["a"] == [job_id, 1, "test.sleep"]
     assert queued == [f"{job_id}.1".encode()]
 
 
@@ -160,8 +161,9 @@ async def test_abort_and_execution_duration_stop_jobs_on_a_worker(
 
 
 async def test_killed_worker_job_is_retried_by_another_worker(
-    arq_settings: Settings, workers: list[WorkerProcess], tmp_path: Path
+    arq_settings_on_both: Settings, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
+    arq_settings = arq_settings_on_both
     first = start_worker(workers, arq_settings, tmp_path)
     with live_server(arq_settings) as base:
         job_id = await create(base, {"seconds": 2})

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +30,7 @@ from esap_graphql.domain.jobs import (
 )
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import LOCAL_USER, User
-from esap_graphql.domain.uws import ExecutionPhase, IllegalPhaseTransition
+from esap_graphql.domain.uws import RUN, ExecutionPhase, IllegalPhaseTransition, Move
 from esap_graphql.messaging.event_bus import InMemoryEventBus
 from esap_graphql.messaging.job_queue import InProcessJobQueue
 from esap_graphql.services.basket import BasketService
@@ -308,6 +309,43 @@ async def test_stale_delivery_does_nothing(rt: Runtime) -> None:
     await rt.executor.execute(job.id, 1)  # a duplicate of attempt 1
     again = await rt.service.get(LOCAL_USER, job.id)
     assert (again.phase, again.attempts) == (P.COMPLETED, 1)
+
+
+class FailingOnce(InMemoryJobStore):
+    """A store whose next ``apply`` fails as a lost database connection does."""
+
+    def __init__(self, jobs: dict[str, Job]) -> None:
+        super().__init__()
+        self.jobs = jobs
+        self.reads = 0
+        self.failures = 1
+
+    async def get(self, job_id: str) -> Job | None:
+        self.reads += 1
+        return await super().get(job_id)
+
+    async def apply(
+        self, job_id: str, move: Move, *, expect_attempts: int | None = None, **changes: Any
+    ) -> Job:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the database went away")
+        return await super().apply(job_id, move, expect_attempts=expect_attempts, **changes)
+
+
+async def test_a_take_that_fails_on_the_store_is_retried(rt: Runtime) -> None:
+    # the queued message names the job's type: the worker takes the job without reading it
+    # first, and a store failure while taking it does not leave it QUEUED for ever
+    job = await rt.service.create(LOCAL_USER, "test.sleep", {})
+    await rt.store.apply(job.id, RUN)
+    store = FailingOnce(rt.store.jobs)
+    executor = JobExecutor(
+        store=store, bus=rt.bus, context=rt.executor.context, types=JOB_TYPES, worker_id="w2"
+    )
+    await executor.execute(job.id, 1, "test.sleep")
+    done = await rt.service.get(LOCAL_USER, job.id)
+    assert (done.phase, done.attempts, done.worker) == (P.COMPLETED, 1, "w2")
+    assert (store.failures, store.reads) == (0, 0)
 
 
 async def test_watch_job_yields_current_phase_then_changes(rt: Runtime) -> None:

@@ -1,0 +1,133 @@
+"""How an arq worker takes a burst of queued jobs (real Redis, the real arq run loop, jobs
+recorded instead of executed): every job is claimed exactly once, a burst larger than the
+worker's slots or arq's read window is claimed without waiting for the fallback poll, and a
+claim never spends a round trip on a job another worker took."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from arq.constants import in_progress_key_prefix
+from esap_worker.tasks import STATE
+from esap_worker.worker import WakeableWorker, create_worker
+
+from esap_graphql.config import Settings
+from esap_graphql.domain.jobs import Job, utc_now
+from esap_graphql.domain.uws import ExecutionPhase
+from esap_graphql.messaging.arq_queue import CLAIM_SCRIPT, ArqJobQueue, create_arq_pool
+from tests.jobs.conftest import REDIS_URL
+
+pytestmark = pytest.mark.redis
+
+#: The fallback poll: an hour, so a worker that relied on it would never finish a test.
+NEVER = 3600.0
+
+
+def queued_job() -> Job:
+    now = utc_now()
+    return Job(
+        id=uuid.uuid4().hex,
+        owner="u1",
+        type="test.sleep",
+        phase=ExecutionPhase.QUEUED,
+        parameters={},
+        creation_time=now,
+        execution_duration=60,
+        destruction_time=now + timedelta(days=1),
+    )
+
+
+class RecordingExecutor:
+    """Stands in for ``JobExecutor``: records each attempt it is handed."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, int, str | None]] = []
+        self.all_ran = asyncio.Event()
+        self.expected = 0
+
+    async def execute(self, job_id: str, attempt: int, type_name: str | None = None) -> None:
+        await asyncio.sleep(0)
+        self.ran.append((job_id, attempt, type_name))
+        if len(self.ran) >= self.expected:
+            self.all_ran.set()
+
+
+class RecordingWorker:
+    def __init__(self, executor: RecordingExecutor) -> None:
+        self.executor = executor
+
+    async def aclose(self) -> None:
+        pass
+
+
+def worker_for(prefix: str, *, slots: int) -> WakeableWorker:
+    settings = Settings(redis_url=REDIS_URL, redis_prefix=prefix, job_poll_delay=NEVER)
+    worker = create_worker(settings, concurrency=slots)
+    worker.on_startup = None  # no database: the executor is the recording one
+    worker.on_shutdown = None
+    return worker
+
+
+async def enqueue(prefix: str, count: int) -> list[Job]:
+    queue = ArqJobQueue(pool=await create_arq_pool(REDIS_URL), prefix=prefix, job_timeout=60)
+    try:
+        jobs = [queued_job() for _ in range(count)]
+        for job in jobs:
+            await queue.enqueue(job, 1)
+        return jobs
+    finally:
+        await queue.aclose()
+
+
+async def test_a_burst_four_times_the_slots_runs_without_the_fallback_poll(
+    redis_prefix: str,
+) -> None:
+    jobs = await enqueue(redis_prefix, 40)
+    executor = RecordingExecutor()
+    executor.expected = len(jobs)
+    worker = worker_for(redis_prefix, slots=10)
+    worker.ctx[STATE] = RecordingWorker(executor)
+    main = asyncio.create_task(worker.main())
+    try:
+        # a guard against a hang, not a timing: the poll timer alone would take an hour
+        async with asyncio.timeout(60):
+            await executor.all_ran.wait()
+    finally:
+        main.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await main
+        await worker.pool.aclose()
+    assert Counter(job_id for job_id, _, _ in executor.ran) == {job.id: 1 for job in jobs}
+    assert {(attempt, type_name) for _, attempt, type_name in executor.ran} == {(1, "test.sleep")}
+    # each of the 40 jobs needed a free slot: the worker woke for them as slots freed, and
+    # every look at the queue with a free slot took at least one job, bar the last
+    assert worker.claims <= len(jobs) + 1
+
+
+async def test_claims_split_a_burst_larger_than_the_window_exactly(redis_prefix: str) -> None:
+    jobs = await enqueue(redis_prefix, 250)  # arq's window reads 100 queued ids a poll
+    first, second = worker_for(redis_prefix, slots=100), worker_for(redis_prefix, slots=100)
+    pool = await create_arq_pool(REDIS_URL)
+    claimed: list[list[bytes]] = []
+    try:
+        for worker in (first, second):
+            worker._pool = pool
+            worker._claim_script = pool.register_script(CLAIM_SCRIPT)
+        for worker in (first, second, first, second):
+            claimed.append(await worker.claim(100))
+        in_progress = await pool.exists(*(in_progress_key_prefix + f"{j.id}.1" for j in jobs))
+        left = await pool.zcard(f"{redis_prefix}:queue")
+    finally:
+        for key in [in_progress_key_prefix + f"{j.id}.1" for j in jobs]:
+            await pool.delete(key)
+        await pool.aclose()
+    assert [len(batch) for batch in claimed] == [100, 100, 50, 0]
+    everything: list[Any] = [job_id for batch in claimed for job_id in batch]
+    assert sorted(everything) == sorted(f"{j.id}.1".encode() for j in jobs)  # each once
+    assert in_progress == 250
+    assert left == 0
