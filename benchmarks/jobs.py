@@ -1,5 +1,6 @@
 """Job latency, throughput and bursts on arq: createJob -> EXECUTING event, job end -> COMPLETED
-event, jobs per second through GraphQL and through the service, CPU per job, and bursts of
+event (alone, and beside a paced load of jobs from another client), jobs per second through
+GraphQL and through the service, CPU per job, and bursts of
 queued jobs with and without a CPU hog beside them; then the floor (bare PostgreSQL and Redis).
 
 Everything is real and separate: PostgreSQL (a database made for the run) or SQLite, Redis
@@ -9,7 +10,7 @@ over a graphql-transport-ws subscription (``myJobs``). The job is ``test.sleep``
 seconds = 0: trivial work, so the figures are the machinery's.
 
     .venv/bin/python benchmarks/jobs.py [--jobs 1000] [--workers 4] [--bursts 500 2000]
-        [--repeat 2] [--database-url URL | --sqlite]
+        [--repeat 2] [--database-url URL | --sqlite] [--load-rate 50]
 """
 
 from __future__ import annotations
@@ -162,9 +163,43 @@ async def latency(base: str, jobs: int) -> tuple[list[float], list[float]]:
             )
         ).json()["data"]["jobs"]
         for job in listed:
-            ends[job["id"]] = datetime.fromisoformat(job["endTime"]).timestamp()
-    to_completed = [(received_completed[j] - ends[j]) * 1000 for j in received_completed]
+            if job["endTime"] is not None:  # a load job still running
+                ends[job["id"]] = datetime.fromisoformat(job["endTime"]).timestamp()
+    # under a background load, jobs(last: N) lists load jobs too: only the probes count
+    probes = [j for j in received_completed if j in ends]
+    to_completed = [(received_completed[j] - ends[j]) * 1000 for j in probes]
     return to_executing, to_completed
+
+
+async def paced_load(base: str, rate: float, seconds: float) -> None:
+    """Create jobs through GraphQL at ``rate`` per second for ``seconds`` (run as its own
+    process by ``background_load``, so that its work does not delay the probe's client)."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        started = time.perf_counter()
+        tasks: set[asyncio.Task[str]] = set()
+        sent = 0
+        while (elapsed := time.perf_counter() - started) < seconds:
+            due = sent / rate
+            if due > elapsed:
+                await asyncio.sleep(due - elapsed)
+            task = asyncio.create_task(create(http))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        await asyncio.gather(*tasks)
+
+
+@contextlib.contextmanager
+def background_load(base: str, rate: float) -> Iterator[None]:
+    """Another process creating jobs at ``rate`` per second until the block ends."""
+    command = [sys.executable, __file__, "--paced-load", base, str(rate), "3600"]
+    process = subprocess.Popen(command, cwd=ROOT / "benchmarks")
+    try:
+        time.sleep(2)  # the load reaches its pace
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
@@ -497,6 +532,15 @@ def run(args: argparse.Namespace) -> None:
                             f"{percentile(completed, 99):.1f} ms",
                             flush=True,
                         )
+                        with background_load(base, args.load_rate):
+                            loaded, _ = asyncio.run(latency(base, args.latency_jobs))
+                        print(
+                            f"one job at a time beside {args.load_rate:.0f} jobs/s created by "
+                            f"another client: createJob->EXECUTING p50 "
+                            f"{statistics.median(loaded):.1f} ms p99 "
+                            f"{percentile(loaded, 99):.1f} ms",
+                            flush=True,
+                        )
                         rate = asyncio.run(throughput(base, args.jobs))
                         print(f"through GraphQL: {rate:.0f} jobs/s", flush=True)
                         direct = asyncio.run(worker_throughput(env, args.jobs, worker_pids))
@@ -553,7 +597,16 @@ def main() -> None:
     parser.add_argument("--bursts-only", action="store_true", help="skip latency and rates")
     parser.add_argument("--database-url", help="default: a PostgreSQL database for the run")
     parser.add_argument("--sqlite", action="store_true", help="the embedded SQLite instead")
-    run(parser.parse_args())
+    parser.add_argument(
+        "--load-rate", type=float, default=50, help="jobs/s of the load beside the probe"
+    )
+    parser.add_argument("--paced-load", nargs=3, help=argparse.SUPPRESS)  # BASE RATE SECONDS
+    args = parser.parse_args()
+    if args.paced_load:
+        base, rate, seconds = args.paced_load
+        asyncio.run(paced_load(base, float(rate), float(seconds)))
+        return
+    run(args)
 
 
 if __name__ == "__main__":
