@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -25,6 +23,7 @@ from esap_graphql.web.export_routes import export_basket
 from esap_graphql.web.graphiql import STATIC_DIR, STATIC_PATH
 from esap_graphql.web.graphql_app import GatewayGraphQL
 from esap_graphql.web.hygiene import hygiene
+from esap_graphql.web.probe_routes import ROUTES as PROBE_ROUTES
 from esap_graphql.web.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
 from esap_graphql.web.scoped_token_gate import scoped_token_gate
 from esap_graphql.web.signed_links import ROUTES as LINK_ROUTES
@@ -32,18 +31,6 @@ from esap_graphql.web.signed_links import LinkSigner
 from esap_graphql.web.single_page_app import web_routes
 
 logger = logging.getLogger(__name__)
-
-
-async def health(request: Request) -> JSONResponse:
-    """Liveness and a summary of what is configured."""
-    process: ProcessContext = request.state.process
-    return JSONResponse(
-        {
-            "status": "ok",
-            "archives": len(process.catalogue.archives),
-            "datasets": len(process.catalogue.datasets),
-        }
-    )
 
 
 class _GraphQLEndpoint:
@@ -85,7 +72,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
             WebSocketRoute("/graphql", graphql_endpoint),
             Route("/subgraph/graphql", subgraph_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/subgraph/graphql", subgraph_endpoint),
-            Route("/health", health),
+            *PROBE_ROUTES,
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/baskets/{name}/export.{format}", export_basket, methods=["GET"]),
             *UWS_ROUTES,

@@ -78,6 +78,10 @@ from esap_graphql.storage.result_files import ResultFiles
 from esap_graphql.storage.sql_basket_store import SqlBasketStore
 from esap_graphql.storage.sql_job_store import SqlJobStore
 from esap_graphql.storage.sql_registry_store import SqlRegistryStore
+from esap_graphql.telemetry import tracing
+from esap_graphql.telemetry.archive_calls import observing
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
+from esap_graphql.telemetry.prometheus import PrometheusMetrics
 
 USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
 
@@ -127,12 +131,26 @@ class Factory:
         self._bus: EventBus | None = None
         self._batch_backends: dict[str, BatchBackend] = {}
         self._exit = contextlib.AsyncExitStack()
+        if tracing.wanted() and not tracing.enabled():
+            tracing.start_tracing("esap-graphql")
+        if tracing.enabled() and settings.redis_url:
+            tracing.instrument_redis()
 
     async def aclose(self) -> None:
         """Stop and close everything built, newest first."""
         await self._exit.aclose()
 
     # ---- adapters -------------------------------------------------------------------------
+
+    @cached_property
+    def prometheus(self) -> PrometheusMetrics | None:
+        """This process's Prometheus metrics (none when metrics are off)."""
+        return PrometheusMetrics() if self.settings.metrics else None
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """Where every layer reports what it does."""
+        return self.prometheus or NO_METRICS
 
     @cached_property
     def catalogue(self) -> Catalogue:
@@ -150,8 +168,12 @@ class Factory:
             headers={"User-Agent": USER_AGENT},
             ssl_context=self.ssl_context,
             policy=self.egress,
-            budget=AnswerBudget(settings.answer_budget_bytes),
+            budget=AnswerBudget(
+                settings.answer_budget_bytes,
+                observe=self.metrics.answer_bytes if self.prometheus else None,
+            ),
             max_answer_bytes=settings.max_answer_bytes,
+            observe=observing(self.metrics) if self.prometheus or tracing.enabled() else None,
         )
         self._exit.push_async_callback(clients.aclose)
         return clients
@@ -304,6 +326,8 @@ class Factory:
             settings = self.settings
             engine = create_engine(database_url(settings.database_url, settings.data_dir))
             self._exit.push_async_callback(engine.dispose)
+            if tracing.enabled():
+                tracing.instrument_database(engine.sync_engine)
             await migrate(engine)
             self._engine = engine
         return self._engine
@@ -399,6 +423,7 @@ class Factory:
                 global_concurrency=settings.global_concurrency,
             ),
             cache=cache,
+            metrics=self.metrics,
             # a target name becomes a cone for datasets that search by position only
             targets=TargetPositions(
                 names=self.names,
@@ -435,6 +460,7 @@ class Factory:
                 max_record_bytes=settings.basket_max_record_bytes,
                 max_items_per_basket=settings.basket_max_items,
             ),
+            metrics=self.metrics,
         )
 
     async def registry(self) -> RegistryService:
@@ -503,6 +529,7 @@ class Factory:
             context=await self.job_context(queries),
             types=JOB_TYPES,
             worker_id=worker_id,
+            metrics=self.metrics,
         )
 
     async def job_maintenance(self, queue: JobQueue, *, worker_id: str | None) -> JobMaintenance:
@@ -519,6 +546,7 @@ class Factory:
             worker_timeout=settings.job_worker_timeout,
             max_attempts=settings.job_max_attempts,
             interval=settings.job_maintenance_interval,
+            metrics=self.metrics,
         )
         await maintenance.tick()  # heartbeat before the first job; recover what others lost
         maintenance.start()
@@ -550,6 +578,7 @@ class Factory:
                 destruction_delay=timedelta(seconds=settings.job_destruction_delay),
                 max_unfinished_jobs=settings.job_max_unfinished,
             ),
+            metrics=self.metrics,
         )
         await self.job_maintenance(queue, worker_id=worker_id)
         if worker_id is not None:
@@ -578,6 +607,8 @@ class Factory:
             data_lake=self.data_lake(),
             analysis=self.analysis,
             close=self.aclose,
+            metrics=self.metrics,
+            render_metrics=self.prometheus.render if self.prometheus else None,
         )
 
     async def job_worker(self) -> JobWorker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -233,6 +233,17 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects, as plain text, or (auto) plain text when "
+        "stderr is a terminal and JSON otherwise.",
+    )
+    metrics: bool = Field(
+        default=True,
+        description="Count operations, archive requests, cache lookups, jobs and baskets, and "
+        "serve them at /metrics (Prometheus; several processes of a host add up when "
+        "PROMETHEUS_MULTIPROC_DIR is set).",
+    )
 
     # the VO registry and DataLink (issue 12)
     regtap_url: str | None = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -11,6 +12,7 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.query_depth_limiter import create_validator
@@ -100,13 +102,15 @@ def build_schema(
     max_tokens: int = 5000,
     fast_lists: bool = True,
     schema_class: type[strawberry.Schema] = strawberry.Schema,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The schema served by the gateway, with its size guards.
 
     Parsing and validating a document costs several milliseconds, as much as
     a small archive query: both are cached per document text (bounded LRU).
     The depth rule is built once, so that validation results can be reused.
-    ``schema_class`` builds the federation subgraph (``schema.subgraph``).
+    ``schema_class`` builds the federation subgraph (``schema.subgraph``); ``extensions``
+    come first (telemetry: they see parsing and validation too).
     """
     depth_rule = create_validator(max_depth, None, None)
     return schema_class(
@@ -116,6 +120,7 @@ def build_schema(
         types=[*ERROR_TYPES, *REGISTRY_ERROR_TYPES],
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
+            *extensions,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
             lambda: AddValidationRules([depth_rule]),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Final, TypeAlias, cast
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema as FederationSchema
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Inaccessible, Key, Shareable
@@ -249,7 +250,11 @@ class SubgraphSchema(FederationSchema):
 
 
 def build_subgraph_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, fast_lists: bool = True
+    *,
+    max_depth: int = 12,
+    max_tokens: int = 5000,
+    fast_lists: bool = True,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The subgraph, with the same guards, extensions and error masking as the schema."""
     from esap_graphql.schema import build_schema
@@ -259,6 +264,7 @@ def build_subgraph_schema(
         max_tokens=max_tokens,
         fast_lists=fast_lists,
         schema_class=SubgraphSchema,
+        extensions=extensions,
     )
 
 

@@ -10,6 +10,7 @@ fails jobs whose worker died, and destroys jobs past their destruction time.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -45,6 +46,7 @@ from esap_graphql.services.job_types import JobContext, JobType
 from esap_graphql.services.remote_phases import RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,10 @@ class JobExecutor:
         context: JobContext,
         types: Mapping[str, type[JobType]],
         worker_id: str,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._bus = bus
         self._context = context
         self._types = types
@@ -80,6 +84,7 @@ class JobExecutor:
         return self._context
 
     async def _publish(self, job: Job) -> None:
+        self._metrics.job_phase(job.type, job.phase.value)
         try:
             await self._bus.publish(event_of(job))
         except Exception:  # a lost event must not lose the job: state is in the store
@@ -198,10 +203,12 @@ class JobMaintenance:
         worker_timeout: float,
         max_attempts: int,
         interval: float,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
         self._bus = bus
         self._results = results
+        self._metrics = metrics
         self._requeue = requeue
         self._abort = abort
         self._worker_id = worker_id
@@ -239,9 +246,16 @@ class JobMaintenance:
         now = utc_now()
         if self._worker_id is not None:
             await self._store.heartbeat(self._worker_id, now)
+            self._metrics.heartbeat(now.timestamp())
         for job in await self._store.orphaned(now - timedelta(seconds=self._worker_timeout)):
             await self.recover(job)
-        for job in await self._store.in_phase(_P.EXECUTING):
+        executing = await self._store.in_phase(_P.EXECUTING)
+        if self._metrics is not NO_METRICS:
+            queued = await self._store.in_phase(_P.QUEUED)
+            self._metrics.jobs_waiting(
+                collections.Counter((job.type, job.phase.value) for job in (*queued, *executing))
+            )
+        for job in executing:
             if job.start_time is not None and job.execution_duration:
                 limit = job.start_time + timedelta(seconds=job.execution_duration + _OVERDUE_GRACE)
                 if limit < now:

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -23,8 +24,11 @@ from esap_graphql.json_encoding import dumps, dumps_str
 from esap_graphql.resolvers.context import RequestContext
 from esap_graphql.schema import build_schema
 from esap_graphql.services.loaders import Loaders
+from esap_graphql.telemetry import tracing
+from esap_graphql.telemetry.metrics import NO_METRICS
 from esap_graphql.web.authentication import caller, identify, require_user
 from esap_graphql.web.graphiql import graphiql_page
+from esap_graphql.web.operation_telemetry import OperationTelemetry
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +47,17 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self, process: ProcessContext, *, build: Callable[..., Schema] = build_schema
     ) -> None:
         settings = process.settings
+        extensions: list[Callable[[], SchemaExtension]] = []
+        if process.metrics is not NO_METRICS or tracing.enabled():
+            extensions.append(
+                lambda: OperationTelemetry(metrics=process.metrics, traced=tracing.enabled())
+            )
         super().__init__(
-            build(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens),
+            build(
+                max_depth=settings.max_query_depth,
+                max_tokens=settings.max_query_tokens,
+                extensions=extensions,
+            ),
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             keep_alive=True,

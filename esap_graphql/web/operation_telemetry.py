@@ -1,0 +1,56 @@
+"""A strawberry extension reporting each GraphQL operation: its metrics (name, type, time,
+errors) and, with tracing on, its span."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from esap_graphql.telemetry.metrics import Metrics
+from esap_graphql.telemetry.tracing import operation_span
+
+
+class OperationTelemetry(SchemaExtension):
+    """Times the operation from parsing to the answer and counts the errors it returns."""
+
+    def __init__(self, *, metrics: Metrics, traced: bool) -> None:
+        self._metrics = metrics
+        self._traced = traced
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        start = time.perf_counter()
+        # an invalid document ends the operation with an exception thrown in here
+        try:
+            if not self._traced:
+                yield
+            else:
+                with operation_span(context.operation_name) as span:
+                    try:
+                        yield
+                    finally:
+                        span.set_attribute("graphql.operation.type", self._kind())
+                        span.set_attribute("graphql.errors", len(self._errors()))
+        finally:
+            self._metrics.operation(
+                context.operation_name or "anonymous",
+                self._kind(),
+                time.perf_counter() - start,
+                len(self._errors()),
+            )
+
+    def _kind(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except Exception:  # no document, or no such operation in it
+            return "unknown"
+
+    def _errors(self) -> list[GraphQLError]:
+        context = self.execution_context
+        if context.pre_execution_errors:
+            return context.pre_execution_errors
+        result = context.result
+        return list(result.errors or ()) if result is not None else []
