@@ -25,6 +25,7 @@ from esap_graphql.web.graphql_app import GatewayGraphQL
 from esap_graphql.web.hygiene import hygiene
 from esap_graphql.web.probe_routes import ROUTES as PROBE_ROUTES
 from esap_graphql.web.query_export_routes import ROUTES as QUERY_EXPORT_ROUTES
+from esap_graphql.web.request_context import request_context
 from esap_graphql.web.scoped_token_gate import scoped_token_gate
 from esap_graphql.web.signed_links import ROUTES as LINK_ROUTES
 from esap_graphql.web.signed_links import LinkSigner
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, process: ProcessContext | None = None) -> 
                 public_url=settings.public_url,
             ),
             authentication(),
+            request_context(),
             scoped_token_gate(),
         ],
         lifespan=lifespan,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from esap_graphql.config import CatalogueError, Settings, load_catalogue
+from esap_graphql.telemetry.logs import configure as configure_lines
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -35,14 +36,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def configure_logging(level: str) -> None:
-    """Log at ``level``; httpx's line per archive request only when debugging.
+def configure_logging(level: str, style: str = "auto") -> None:
+    """Log at ``level`` as ``style`` (json, text, auto: text on a terminal); httpx's line per
+    archive request only when debugging.
 
     At INFO, httpx logs every request it sends: fifty lines per multi-query, and
     a measurable share of its CPU time. Failed archive requests are logged by
     the query service itself, with the dataset they belong to.
     """
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_lines(level, style)
     quiet = logging.getLevelName(level.upper()) != logging.DEBUG
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
@@ -56,7 +58,7 @@ def serve(args: argparse.Namespace) -> int:
     from esap_graphql.app import create_app
 
     settings = _settings(args)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         load_catalogue(settings.catalogue_path())
     except CatalogueError as exc:
@@ -134,7 +136,7 @@ def migrate_command(args: argparse.Namespace) -> int:
 def worker_command(args: argparse.Namespace) -> int:
     """Run an arq job worker (needs ESAP_REDIS_URL); start as many as you like."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         print("ESAP_REDIS_URL is not set: workers take jobs from Redis", file=sys.stderr)
         return 2
@@ -151,7 +153,7 @@ def harvest_command(args: argparse.Namespace) -> int:
     from esap_graphql.factory import Factory
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     urls = list(args.urls) or settings.harvest_urls()
     if not urls:
         print("no registry to harvest: give URLs or set ESAP_REGISTRY_HARVEST", file=sys.stderr)

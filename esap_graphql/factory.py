@@ -15,7 +15,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import httpx
@@ -84,6 +84,8 @@ from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
 from esap_graphql.telemetry.prometheus import PrometheusMetrics
 
 USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
+#: Seconds each readiness check (database, Redis, workers) may take.
+READY_TIMEOUT = 3.0
 
 
 def new_worker_id(kind: str) -> str:
@@ -585,6 +587,50 @@ class Factory:
             await service.recover_queued()
         return service
 
+    # ---- readiness ------------------------------------------------------------------------
+
+    async def not_ready(self) -> dict[str, str]:
+        """What keeps this gateway from serving (name: why); empty when it is ready."""
+        checks = {"database": self._database_answers(), "catalogue": self._catalogue_loaded()}
+        if self.settings.redis_url:
+            checks["redis"] = self._redis_answers()
+            checks["workers"] = self._workers_alive()
+        problems: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                async with asyncio.timeout(READY_TIMEOUT):
+                    problem = await check
+            except TimeoutError:
+                problem = f"no answer within {READY_TIMEOUT:g} s"
+            except Exception as exc:
+                problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+            if problem:
+                problems[name] = problem
+        return problems
+
+    async def _database_answers(self) -> str | None:
+        async with (await self.engine()).connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return None
+
+    async def _catalogue_loaded(self) -> str | None:
+        return None if self.catalogue.archives else "the catalogue has no archives"
+
+    @cached_property
+    def _probe_redis(self) -> redis.Redis:
+        return self._redis()
+
+    async def _redis_answers(self) -> str | None:
+        await self._probe_redis.ping()
+        return None
+
+    async def _workers_alive(self) -> str | None:
+        timeout = self.settings.job_worker_timeout
+        since = datetime.now(UTC) - timedelta(seconds=timeout)
+        if await (await self.job_store()).live_workers(since):
+            return None
+        return f"no job worker sent a heartbeat in the last {timeout:g} s"
+
     # ---- processes ------------------------------------------------------------------------
 
     async def process_context(self) -> ProcessContext:
@@ -609,6 +655,7 @@ class Factory:
             close=self.aclose,
             metrics=self.metrics,
             render_metrics=self.prometheus.render if self.prometheus else None,
+            readiness=self.not_ready,
         )
 
     async def job_worker(self) -> JobWorker:

@@ -138,3 +138,11 @@ def start_span(name: str, attributes: Mapping[str, str | int]) -> trace.Span | N
     if _tracer is None:
         return None
     return _tracer.start_span(name, attributes=attributes)
+
+
+def current_trace_id() -> str | None:
+    """The id of the current trace (32 hex digits), when tracing is on and a span is open."""
+    if _tracer is None:
+        return None
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
