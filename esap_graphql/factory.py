@@ -135,8 +135,6 @@ class Factory:
         self._exit = contextlib.AsyncExitStack()
         if tracing.wanted() and not tracing.enabled():
             tracing.start_tracing("esap-graphql")
-        if tracing.enabled() and settings.redis_url:
-            tracing.instrument_redis()
 
     async def aclose(self) -> None:
         """Stop and close everything built, newest first."""

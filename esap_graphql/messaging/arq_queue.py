@@ -14,6 +14,7 @@ from arq.constants import abort_jobs_ss
 from arq.utils import timestamp_ms
 
 from esap_graphql.domain.jobs import Job
+from esap_graphql.telemetry import tracing
 
 #: The arq function every job runs through (see ``esap_worker.tasks``).
 RUN_JOB = "run_job"
@@ -75,10 +76,13 @@ class ArqJobQueue:
         self._job_timeout = job_timeout
 
     async def enqueue(self, job: Job, attempt: int) -> None:
+        # the request's trace goes with the job (W3C traceparent); none when tracing is off
+        trace = tracing.carrier()
         await self._pool.enqueue_job(
             RUN_JOB,
             job.id,
             attempt,
+            *((trace,) if trace else ()),
             _job_id=arq_job_id(job.id, attempt),
             _queue_name=self._queue,
             _expires=max(self._job_timeout, 3600) * 2,

@@ -47,6 +47,7 @@ from esap_graphql.services.remote_phases import RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
 from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
+from esap_graphql.telemetry.tracing import span
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,10 @@ class JobExecutor:
 
     async def execute(self, job_id: str, attempt: int) -> None:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt."""
+        with span("job", {"esap.job.id": job_id, "esap.job.attempt": attempt}):
+            await self._execute(job_id, attempt)
+
+    async def _execute(self, job_id: str, attempt: int) -> None:
         remote = await self._starts_remotely(job_id)
         try:
             job = await self._store.apply(

@@ -85,13 +85,10 @@ def span(name: str, attributes: Mapping[str, str | int] | None = None) -> Iterat
 
 
 @contextlib.contextmanager
-def operation_span(operation: str | None) -> Iterator[trace.Span]:
-    """The span of one GraphQL operation (tracing is on)."""
+def operation_span() -> Iterator[trace.Span]:
+    """The span of one GraphQL operation (tracing is on; named once the operation is known)."""
     assert _tracer is not None
-    name = f"graphql {operation}" if operation else "graphql"
-    with _tracer.start_as_current_span(name) as current:
-        if operation:
-            current.set_attribute("graphql.operation.name", operation)
+    with _tracer.start_as_current_span("graphql") as current:
         yield current
 
 
@@ -118,19 +115,36 @@ def continued(headers: Mapping[str, str] | None) -> Iterator[None]:
 
 
 def instrument_database(engine: Any) -> None:
-    """Spans for each SQL statement of this SQLAlchemy engine (tracing is on)."""
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    """A span for each SQL statement run on this (sync) SQLAlchemy engine, from now on.
 
-    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=_provider)
+    SQLAlchemy's own events rather than opentelemetry-instrumentation-sqlalchemy, which
+    patches ``create_engine`` for the whole process with the tracer of its first call.
+    """
+    from sqlalchemy import event
 
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        current = start_span(
+            f"SQL {statement.split(None, 1)[0].upper() if statement else ''}",
+            {"db.system": engine.dialect.name, "db.statement": statement[:1000]},
+        )
+        if current is not None:
+            conn.info.setdefault("esap_spans", []).append(current)
 
-def instrument_redis() -> None:
-    """Spans for each Redis command (tracing is on)."""
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    def after(conn: Any, *args: Any) -> None:
+        spans = conn.info.get("esap_spans")
+        if spans:
+            spans.pop().end()
 
-    instrumentor = RedisInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=_provider)
+    def failed(context: Any) -> None:
+        spans = context.connection.info.get("esap_spans") if context.connection else None
+        if spans:
+            current = spans.pop()
+            current.set_attribute("error.type", type(context.original_exception).__name__)
+            current.end()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
 
 
 def start_span(name: str, attributes: Mapping[str, str | int]) -> trace.Span | None:

@@ -28,10 +28,14 @@ class OperationTelemetry(SchemaExtension):
             if not self._traced:
                 yield
             else:
-                with operation_span(context.operation_name) as span:
+                with operation_span() as span:
                     try:
                         yield
                     finally:
+                        name = context.operation_name  # known once the document is parsed
+                        if name:
+                            span.update_name(f"graphql {name}")
+                            span.set_attribute("graphql.operation.name", name)
                         span.set_attribute("graphql.operation.type", self._kind())
                         span.set_attribute("graphql.errors", len(self._errors()))
         finally:

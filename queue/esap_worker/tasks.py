@@ -14,6 +14,7 @@ from esap_graphql.config import Settings
 from esap_graphql.context import JobWorker
 from esap_graphql.factory import Factory
 from esap_graphql.services.job_types import JOB_TYPES
+from esap_graphql.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await worker.aclose()
 
 
-async def run_job(ctx: dict[str, Any], job_id: str, attempt: int) -> None:
-    """Run one attempt of one job (the only arq function)."""
+async def run_job(
+    ctx: dict[str, Any], job_id: str, attempt: int, trace: dict[str, str] | None = None
+) -> None:
+    """Run one attempt of one job (the only arq function), in the trace that started it."""
     worker: JobWorker = ctx[STATE]
     try:
-        await worker.executor.execute(job_id, attempt)
+        with tracing.continued(trace):
+            await worker.executor.execute(job_id, attempt)
     finally:
         wake: asyncio.Event | None = ctx.get(WAKE)
         if wake is not None:
