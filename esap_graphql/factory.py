@@ -62,7 +62,7 @@ from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.harvest import HarvestService
-from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
+from esap_graphql.services.job_execution import JobExecutor, JobMaintenance, Requeue
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
@@ -75,6 +75,7 @@ from esap_graphql.storage.database import create_engine, database_url, migrate
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.registry_store import RegistryStore
 from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.storage.shared_results import RedisResults
 from esap_graphql.storage.sql_basket_store import SqlBasketStore
 from esap_graphql.storage.sql_job_store import SqlJobStore
 from esap_graphql.storage.sql_registry_store import SqlRegistryStore
@@ -382,6 +383,15 @@ class Factory:
         self._exit.push_async_callback(client.aclose)
         return client
 
+    @cached_property
+    def shared_results(self) -> RedisResults | None:
+        """Query results shared by every gateway process (with a Redis URL)."""
+        if not self.settings.redis_url or self.settings.cache_ttl <= 0:
+            return None
+        return RedisResults(
+            client=self._redis(), prefix=self.settings.redis_prefix, ttl=self.settings.cache_ttl
+        )
+
     def event_bus(self) -> EventBus:
         """Phase events: on Redis pub/sub with a Redis URL, in memory otherwise."""
         if self._bus is None:
@@ -410,7 +420,9 @@ class Factory:
         """The dataset query service (a worker's has no result cache across jobs)."""
         settings = self.settings
         cache = ResultCache[ResultSet](
-            ttl=settings.cache_ttl if cached else 0, size=settings.cache_size if cached else 0
+            ttl=settings.cache_ttl if cached else 0,
+            size=settings.cache_size if cached else 0,
+            shared=self.shared_results if cached else None,
         )
         return DatasetQueryService(
             catalogue=self.catalogue,
@@ -521,9 +533,13 @@ class Factory:
             batch=self.batch_backend,
         )
 
-    async def job_executor(self, worker_id: str, queries: DatasetQueryService) -> JobExecutor:
-        """Runs jobs by id under ``worker_id``."""
+    async def job_executor(
+        self, worker_id: str, queries: DatasetQueryService, *, requeue: Requeue | None = None
+    ) -> JobExecutor:
+        """Runs jobs by id under ``worker_id``; a job running at shutdown goes back to the
+        queue through ``requeue``."""
         return JobExecutor(
+            requeue=requeue,
             store=await self.job_store(),
             bus=self.event_bus(),
             context=await self.job_context(queries),
@@ -659,8 +675,11 @@ class Factory:
     async def job_worker(self) -> JobWorker:
         """Everything an arq worker process holds, started."""
         worker_id = new_worker_id("arq")
-        executor = await self.job_executor(worker_id, self.queries(cached=False))
-        await self.job_maintenance(await self.arq_queue(), worker_id=worker_id)
+        queue = await self.arq_queue()
+        executor = await self.job_executor(
+            worker_id, self.queries(cached=False), requeue=queue.enqueue
+        )
+        await self.job_maintenance(queue, worker_id=worker_id)
         return JobWorker(executor=executor, close=self.aclose)
 
 

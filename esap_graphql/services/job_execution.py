@@ -54,6 +54,10 @@ logger = logging.getLogger(__name__)
 _P = ExecutionPhase
 
 
+#: Queues attempt N of a job (``JobQueue.enqueue``).
+Requeue = Callable[[Job, int], Awaitable[None]]
+
+
 def event_of(job: Job) -> PhaseEvent:
     """The phase event announcing the job's current phase."""
     return PhaseEvent(job_id=job.id, owner=job.owner, phase=job.phase, at=utc_now())
@@ -71,9 +75,11 @@ class JobExecutor:
         types: Mapping[str, type[JobType]],
         worker_id: str,
         metrics: Metrics = NO_METRICS,
+        requeue: Requeue | None = None,
     ) -> None:
         self._store = store
         self._metrics = metrics
+        self._requeue = requeue
         self._bus = bus
         self._context = context
         self._types = types
@@ -115,6 +121,24 @@ class JobExecutor:
                 logger.exception("job %s: could not record %s; retrying", job_id, to.value)
                 await asyncio.sleep(delay)
         await self._publish(job)
+
+    async def _hand_back(self, job: Job, attempt: int) -> None:
+        """This process stops while running the job: QUEUED again for the next attempt (on
+        another worker when there is a queue to put it on; else at the next start-up)."""
+        try:
+            moved = await self._store.apply(job.id, RETRY, expect_attempts=attempt, worker=None)
+        except (IllegalPhaseTransition, UnknownJob):
+            return  # aborted or deleted: that stands
+        except Exception:
+            logger.exception("job %s: could not hand it back; maintenance will", job.id)
+            return
+        logger.info("job %s: handed back to the queue at shutdown", job.id)
+        await self._publish(moved)
+        if self._requeue is not None:
+            try:
+                await self._requeue(moved, attempt + 1)
+            except Exception:
+                logger.exception("job %s: could not queue it again", job.id)
 
     async def _starts_remotely(self, job_id: str) -> bool:
         queued = await self._store.get(job_id)
@@ -174,7 +198,10 @@ class JobExecutor:
                 await finish(job.id, _P.ERROR, error=classify(exc))
         except asyncio.CancelledError:
             # Abort: the service recorded ABORTED before cancelling us. Shutdown: the job
-            # stays EXECUTING and maintenance retries it once this worker's heartbeat stops.
+            # goes back to the queue now (or, if that fails, once maintenance sees this
+            # worker is gone).
+            if not remote:
+                await asyncio.shield(self._hand_back(job, attempt))
             raise
         except Exception as exc:
             error = classify(exc)
@@ -189,7 +216,6 @@ class JobExecutor:
 #: Seconds past its execution duration after which maintenance ends a job its worker did not.
 _OVERDUE_GRACE = 30
 
-Requeue = Callable[[Job, int], Awaitable[None]]
 Abort = Callable[[Job], Awaitable[None]]
 
 
