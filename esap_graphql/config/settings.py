@@ -238,6 +238,20 @@ class Settings(BaseSettings):
         description="Log lines as JSON objects, as plain text, or (auto) plain text when "
         "stderr is a terminal and JSON otherwise.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Gateway processes `serve` starts on the one port (uvicorn workers); "
+        "with several, set ESAP_REDIS_URL so that they share jobs, events and results.",
+    )
+    shutdown_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a stopping gateway lets requests in flight finish (subscriptions "
+        "are closed after that).",
+    )
+    access_log: bool = Field(default=True, description="Log a line per HTTP request.")
     metrics: bool = Field(
         default=True,
         description="Count operations, archive requests, cache lookups, jobs and baskets, and "

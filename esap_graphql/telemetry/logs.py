@@ -106,3 +106,9 @@ def configure(level: str, style: str = "auto") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # At INFO, httpx logs every request it sends: fifty lines per multi-query, and a
+    # measurable share of its CPU time. Failed archive requests are logged by the query
+    # service itself, with the dataset they belong to.
+    quiet = logging.getLevelName(level.upper()) != logging.DEBUG
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
