@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -31,16 +31,18 @@ def running_gateway(
     log: Path | None = None,
     port: int | None = None,
     startup_timeout: float = 60,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start the gateway, wait until /health answers, yield its URL, stop it on exit.
 
     ``env`` is added to this process's environment; ``log`` receives its output
-    (discarded otherwise).
+    (discarded otherwise); ``args`` are more options of ``serve``.
     """
     port = port or free_port()
     command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
     if config is not None:
         command += ["--config", str(config)]
+    command += list(args)
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
         proc = subprocess.Popen(

@@ -8,6 +8,7 @@ host: uvicorn's workers, arq workers), each process writes its values to files t
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -36,6 +37,8 @@ class PrometheusMetrics:
     def __init__(self) -> None:
         self._registry = registry = CollectorRegistry(auto_describe=True)
         self._names: set[str] = set()
+        # the labelled series of each (operation, type) seen, looked up once
+        self._operation_children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         self._operations = Counter(
             "esap_graphql_operations",
             "GraphQL operations by operation name and type.",
@@ -119,15 +122,24 @@ class PrometheusMetrics:
         self._seen_waiting: set[tuple[str, str]] = set()
 
     def operation(self, name: str, kind: str, seconds: float, errors: int) -> None:
-        if name not in self._names:
-            if len(self._names) >= MAX_OPERATION_NAMES:
+        children = self._operation_children.get((name, kind))
+        if children is None:
+            if name not in self._names and len(self._names) >= MAX_OPERATION_NAMES:
                 name = "other"
-            else:
-                self._names.add(name)
-        self._operations.labels(name, kind).inc()
-        self._operation_seconds.labels(name, kind).observe(seconds)
+            self._names.add(name)
+            children = self._operation_children.setdefault(
+                (name, kind),
+                (
+                    self._operations.labels(name, kind),
+                    self._operation_seconds.labels(name, kind),
+                    self._operation_errors.labels(name, kind),
+                ),
+            )
+        count, latency, failed = children
+        count.inc()
+        latency.observe(seconds)
         if errors:
-            self._operation_errors.labels(name, kind).inc(errors)
+            failed.inc(errors)
 
     def archive_request(self, dataset: str, status: str, seconds: float, size: int) -> None:
         self._archive_seconds.labels(dataset, status).observe(seconds)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from esap_graphql.telemetry.metrics import Metrics
@@ -37,24 +37,29 @@ class OperationTelemetry(SchemaExtension):
                             span.update_name(f"graphql {name}")
                             span.set_attribute("graphql.operation.name", name)
                         span.set_attribute("graphql.operation.type", self._kind())
-                        span.set_attribute("graphql.errors", len(self._errors()))
+                        span.set_attribute("graphql.errors", self._errors())
         finally:
             self._metrics.operation(
                 context.operation_name or "anonymous",
                 self._kind(),
                 time.perf_counter() - start,
-                len(self._errors()),
+                self._errors(),
             )
 
     def _kind(self) -> str:
+        document = self.execution_context.graphql_document
+        if document is not None and len(document.definitions) == 1:
+            only = document.definitions[0]
+            if isinstance(only, OperationDefinitionNode):  # the common case, without a search
+                return only.operation.value
         try:
             return self.execution_context.operation_type.value
         except Exception:  # no document, or no such operation in it
             return "unknown"
 
-    def _errors(self) -> list[GraphQLError]:
+    def _errors(self) -> int:
         context = self.execution_context
         if context.pre_execution_errors:
-            return context.pre_execution_errors
+            return len(context.pre_execution_errors)
         result = context.result
-        return list(result.errors or ()) if result is not None else []
+        return len(result.errors or ()) if result is not None else 0
