@@ -41,19 +41,12 @@ from tests.analysis.hub import (  # noqa: E402
     notebook,
     running_jupyterhub,
 )
+from tests.support import ONE_TAP_DATASET  # noqa: E402
 
 USER = SERVER = "esap"
-CATALOGUE = """
-archives:
-  - id: astron
-    name: ASTRON
-    datasets:
-      - id: apertif-dr1
-        name: Apertif DR1
-        protocol: tap
-        access_url: https://vo.astron.nl/tap
-        table: ivoa.obscore
-facilities:
+CATALOGUE = (
+    ONE_TAP_DATASET
+    + """facilities:
   - id: hub
     name: Benchmark hub
     kind: jupyterhub
@@ -66,6 +59,7 @@ workflows:
     facility_kinds: [jupyterhub]
     source: {{type: git, repository: {repository}, ref: main, path: notebooks/look.ipynb}}
 """
+)
 LAUNCH = """mutation { launchAnalysis(facility: "hub", workflow: "wf", basket: "bench")
   { ... on Job { id } ... on Error { message } } }"""
 

@@ -35,19 +35,10 @@ from esap_graphql.config import Settings, parse_catalogue  # noqa: E402
 from esap_graphql.domain.basket import NewBasketItem  # noqa: E402
 from esap_graphql.domain.users import LOCAL_USER  # noqa: E402
 from esap_graphql.factory import gateway_context  # noqa: E402
+from tests.support import ONE_TAP_DATASET  # noqa: E402
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-CATALOGUE = """
-archives:
-  - id: astron
-    name: ASTRON
-    datasets:
-      - id: apertif-dr1
-        name: Apertif DR1
-        protocol: tap
-        access_url: https://vo.astron.nl/tap
-        table: ivoa.obscore
-"""
+CATALOGUE = ONE_TAP_DATASET
 QUERIES = {
     "items": """{ basket { count items { id datasetId recordId title accessUrl accessFormat
   sizeBytes ra dec record addedAt } } }""",

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import copy
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gateway_process import running_gateway  # noqa: E402
+from gateway_process import gateway_cpu, running_gateway  # noqa: E402
 from multi_query import adql, latency_archive, served  # noqa: E402
 
 from esap_graphql.connectors.sesame import SesameNameSource  # noqa: E402
@@ -109,22 +108,6 @@ def catalogue(vo_url: str, rest_url: str, n: int) -> str:
         ]
         lines += REST_HTTP.rstrip("\n").split("\n")
     return "\n".join(lines) + "\n"
-
-
-def gateway_cpu(port: str) -> float:
-    """CPU seconds (user + system) used so far by the gateway process serving on ``port``."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes().split(b"\0")
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if b"serve" in command and port.encode() in command:
-            ticks = int(stat[11]) + int(stat[12])  # utime, stime
-            return ticks / os.sysconf("SC_CLK_TCK")
-    raise RuntimeError(f"no gateway process on port {port}")
 
 
 def multi_query(args: argparse.Namespace, tmp: Path) -> None:

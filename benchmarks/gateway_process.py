@@ -38,6 +38,23 @@ def running_gateway(
     ``env`` is added to this process's environment; ``log`` receives its output
     (discarded otherwise); ``args`` are more options of ``serve``.
     """
+    with gateway_process(
+        config=config, env=env, log=log, port=port, startup_timeout=startup_timeout, args=args
+    ) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def gateway_process(
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] = {},
+    log: Path | None = None,
+    port: int | None = None,
+    startup_timeout: float = 60,
+    args: Sequence[str] = (),
+) -> Iterator[tuple[str, int]]:
+    """As ``running_gateway``, yielding the URL and the process id."""
     port = port or free_port()
     command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
     if config is not None:
@@ -62,10 +79,26 @@ def running_gateway(
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the gateway did not start (log: {log})")
                 time.sleep(0.1)
-            yield url
+            yield url, proc.pid
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def gateway_cpu(port: str) -> float:
+    """CPU seconds (user + system) used so far by the gateway process serving on ``port``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"serve" in command and port.encode() in command:
+            ticks = int(stat[11]) + int(stat[12])  # utime, stime
+            return ticks / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"no gateway process on port {port}")

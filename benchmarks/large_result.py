@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 from gateway_process import running_gateway
+from starlette.requests import Request
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,8 +49,10 @@ from esap_graphql.connectors.votable import (  # noqa: E402
 from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream  # noqa: E402
 from esap_graphql.domain.archives import Protocol  # noqa: E402
 from esap_graphql.domain.records import ResultSet  # noqa: E402
+from esap_graphql.domain.users import LOCAL_USER  # noqa: E402
 from esap_graphql.factory import gateway_context  # noqa: E402
 from esap_graphql.json_encoding import dumps  # noqa: E402
+from esap_graphql.web.authentication import Caller  # noqa: E402
 
 CATALOGUE = ROOT / "tests" / "data" / "dachs-catalogue.yaml"
 PARAMS = "{ra: 150, dec: 2, radius: 1}"
@@ -204,7 +207,9 @@ def in_process(body: bytes, url: str, repeat: int, profile: str | None) -> None:
             try:
                 app = GatewayGraphQL(process)
                 schema = app.schema
-                context = await app.get_context(None, None)  # type: ignore[arg-type]
+                # a request as the authentication middleware leaves it: the local user
+                request = Request({"type": "http", "user": Caller(LOCAL_USER), "headers": []})
+                context = await app.get_context(request, None)
 
                 async def execute(doc: str) -> Any:
                     context.loaders = type(context.loaders)(process.queries)

@@ -30,6 +30,18 @@ SCS_URL = f"{DACHS_URL}/esaptest/q/cone/scs.xml"
 SIA_URL = f"{DACHS_URL}/__system__/siap2/sitewide/siap2.xml"
 # No Sesame mirror (the discard port refuses connections): tests never resolve names over
 # the internet; those that resolve names use the stand-in (tests/recorded_apis.py).
+#: A catalogue of one TAP dataset on a host no test reaches, for tests that query nothing.
+ONE_TAP_DATASET = """
+archives:
+  - id: astron
+    name: ASTRON
+    datasets:
+      - id: apertif-dr1
+        name: Apertif DR1
+        protocol: tap
+        access_url: https://vo.astron.nl/tap
+        table: ivoa.obscore
+"""
 NO_SESAME = "http://127.0.0.1:9/sesame"
 
 

@@ -81,8 +81,69 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(
         default=5_000, ge=100, description="Most tokens in one GraphQL document (query-size guard)."
     )
+    max_query_aliases: int = Field(
+        default=30, ge=0, description="Most aliased fields in one GraphQL operation."
+    )
+    max_query_cost: int = Field(
+        default=50_000,
+        ge=100,
+        description="Highest cost of one GraphQL operation: every field counts once per item "
+        "of the lists it is inside, a list as its pageSize/first/limit argument or "
+        "query_list_size items.",
+    )
+    query_list_size: int = Field(
+        default=10,
+        ge=1,
+        description="Items a list field counts as in the query cost when no literal "
+        "pageSize/first/limit argument says how many.",
+    )
+    max_archive_queries: int = Field(
+        default=20,
+        ge=1,
+        description="Most distinct archive questions (multiQuery, query, tables, "
+        "capabilities, registry, resolve... with their arguments) in one GraphQL request.",
+    )
+    max_request_bytes: int = Field(
+        default=8 * 1024**2,
+        ge=1024,
+        description="Largest GraphQL request body (or GET query string) in bytes; larger ones "
+        "are refused with HTTP 413 before being read whole.",
+    )
+    max_input_list_length: int = Field(
+        default=1_000,
+        ge=1,
+        description="Longest list in GraphQL variables or literal arguments, checked before "
+        "any item is looked at.",
+    )
+    max_input_nodes: int = Field(
+        default=100_000,
+        ge=100,
+        description="Most values (objects, lists, scalars, keys) in one request's GraphQL "
+        "variables; a body with more than twice as many JSON separators (, : [ {) is refused "
+        "before it is parsed.",
+    )
+    document_cache_bytes: int = Field(
+        default=32 * 1024**2,
+        ge=0,
+        description="Memory (estimated bytes) for parsed and validated GraphQL documents "
+        "reused across requests; 0 disables the cache.",
+    )
+    document_cache_max_document_bytes: int = Field(
+        default=64 * 1024,
+        ge=0,
+        description="Largest GraphQL document text (characters) kept in the document cache.",
+    )
+    graphql_introspection: bool = Field(
+        default=True,
+        description="Answer introspection (__schema, __type); tools such as GraphiQL and "
+        "code generators rely on it.",
+    )
+    graphql_suggestions: bool = Field(
+        default=True,
+        description='Add "Did you mean ...?" suggestions to GraphQL error messages.',
+    )
     max_multi_query_datasets: int = Field(
-        default=100, ge=1, description="Most datasets one multi-query may name."
+        default=200, ge=1, description="Most datasets one multi-query may name (ESAP's limit)."
     )
     cache_ttl: float = Field(
         default=300.0, ge=0, description="Seconds a dataset query result is reused; 0 disables."
@@ -92,7 +153,10 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Most concurrent requests to one archive service."
     )
     global_concurrency: int = Field(
-        default=64, ge=1, description="Most concurrent archive requests in all."
+        default=256,
+        ge=1,
+        description="Most concurrent archive requests in all (at least max_multi_query_datasets, "
+        "or a multi-query at that limit waits for archives in waves).",
     )
     oidc_issuer: str | None = Field(
         default=None, description="OpenID Connect issuer; setting it turns authentication on."

@@ -13,7 +13,7 @@ from pyvo.io.vosi import parse_capabilities, parse_tables
 from esap_graphql.connectors import adql
 from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.params import fixed_collection
-from esap_graphql.connectors.votable import votable_to_result
+from esap_graphql.connectors.votable import read_votable_answer
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.errors import MalformedResponse, UnsupportedParameter
 from esap_graphql.domain.query import QueryParams, public_name
@@ -165,8 +165,7 @@ class TapConnector:
         async with self._clients.answer(
             dataset.service_key, "POST", url, data=form, timeout=timeout
         ) as body:
-            return await asyncio.to_thread(
-                votable_to_result,
+            return await read_votable_answer(
                 body,
                 url=url,
                 native_query=query,

@@ -4,7 +4,6 @@ the endpoint itself as the capability."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 
 from esap_graphql.connectors.http import ServiceClients
 from esap_graphql.connectors.params import url_with
-from esap_graphql.connectors.votable import votable_to_result
+from esap_graphql.connectors.votable import read_votable_answer
 from esap_graphql.domain.archives import Dataset
 from esap_graphql.domain.query import QueryParams
 from esap_graphql.domain.records import Capability, ResultSet, TableInfo
@@ -79,8 +78,7 @@ class UrlQueryConnector:
         async with self._clients.answer(
             dataset.service_key, "GET", dataset.access_url, params=parameters, timeout=timeout
         ) as body:
-            return await asyncio.to_thread(
-                votable_to_result,
+            return await read_votable_answer(
                 body,
                 url=dataset.access_url,
                 native_query=url_with(dataset.access_url, parameters),

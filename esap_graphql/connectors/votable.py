@@ -6,6 +6,8 @@ this module turns the table into ``Record`` objects column by column.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import io
 import math
@@ -25,7 +27,17 @@ from pyvo.dal.query import DALResults
 from esap_graphql.connectors.column_map import DEFAULT_UNITS, NativeColumn, map_columns
 from esap_graphql.connectors.service_descriptor import find_descriptor
 from esap_graphql.connectors.votable_binary import decode_rows, split_binary_stream
-from esap_graphql.connectors.votable_header import HEADERS, ParsedHeader, table_header
+from esap_graphql.connectors.votable_header import (
+    HEADERS,
+    JUDGEMENTS,
+    Judgement,
+    ParsedHeader,
+    TableHeader,
+    judgement_key,
+    table_header,
+)
+from esap_graphql.connectors.votable_tabledata import decode_tabledata, split_tabledata
+from esap_graphql.domain.datalink import ServiceDescriptor
 from esap_graphql.domain.errors import ArchiveFailure, EsapError, MalformedResponse
 from esap_graphql.domain.records import ColumnInfo, NativeRow, Record, ResultSet
 
@@ -197,7 +209,12 @@ def _plain(value: Any) -> Any:
 
 
 def _byte_factor(column: NativeColumn) -> float:
-    unit = column.unit or DEFAULT_UNITS.get(column.name.lower())
+    return _bytes_per(column.unit or DEFAULT_UNITS.get(column.name.lower()))
+
+
+@functools.lru_cache(maxsize=256)
+def _bytes_per(unit: str | None) -> float:
+    """Bytes in one ``unit`` (1 when it is none or no size): astropy's units, asked once."""
     if not unit:
         return 1.0
     try:
@@ -319,36 +336,59 @@ def table_to_records(
     )
 
 
-def _read_binary(
+def _judged(
+    header: TableHeader, metadata: bytes, *, url: str, results_class: type[DALResults]
+) -> Judgement:
+    """What astropy and pyvo judge of an answer whose FIELDs are known (its stand-in
+    document), and the DataLink service it declares; a judgement seen before is reused (see
+    ``votable_header``). Raise ``EsapError`` as they do."""
+    key = judgement_key(header)
+    judgement = JUDGEMENTS.get(results_class, key)
+    if judgement is None:
+        votable = parse_votable(header.stand_in, url=url)
+        _, _, overflow = check_results(votable, url=url, results_class=results_class)
+        judgement = Judgement(overflow=overflow, descriptor=find_descriptor(metadata))
+        JUDGEMENTS.put(results_class, key, judgement)
+    return judgement
+
+
+def _read_fast(
     content: bytes, *, url: str, results_class: type[DALResults]
-) -> tuple[DecodedTable, tuple[ColumnInfo, ...], bool] | None:
-    """The fast path for a BINARY answer (see ``votable_binary``), or None to use astropy's.
+) -> tuple[DecodedTable, tuple[ColumnInfo, ...], bool, ServiceDescriptor | None] | None:
+    """The fast path for a BINARY (``votable_binary``) or TABLEDATA (``votable_tabledata``)
+    answer, or None to use astropy's.
 
     Any problem sends the caller down the astropy path, which then reports
     it exactly as it always has.
     """
     split = split_binary_stream(content)
+    decode = decode_rows
     if split is None:
-        return None
+        split = split_tabledata(content)
+        decode = decode_tabledata
+        if split is None:
+            return None
     header = table_header(split.metadata)
     try:
         if header is not None and (known := HEADERS.get(header.key)) is not None:
             # the columns are known: astropy and pyvo judge the rest of the answer
-            votable = parse_votable(header.stand_in, url=url)
-            _, _, overflow = check_results(votable, url=url, results_class=results_class)
+            judgement = _judged(header, split.metadata, url=url, results_class=results_class)
+            overflow, descriptor = judgement.overflow, judgement.descriptor
             fields, columns = known.fields, known.columns
         else:
             votable = parse_votable(split.metadata, url=url)
             _, columns, overflow = check_results(votable, url=url, results_class=results_class)
             fields = tuple(votable.get_first_table().fields)
+            # the DATA element held no markup: the rest declares the same service
+            descriptor = find_descriptor(split.metadata)
             if header is not None:
                 HEADERS.put(header.key, ParsedHeader(fields=fields, columns=columns))
     except EsapError:
         return None
-    values = decode_rows(split.rows, fields)
+    values = decode(split.rows, fields)
     if values is None or len(values) != len(columns):
         return None
-    return DecodedTable(columns, values), columns, overflow
+    return DecodedTable(columns, values), columns, overflow, descriptor
 
 
 def votable_to_result(
@@ -360,16 +400,16 @@ def votable_to_result(
     limit: int,
     results_class: type[DALResults] = DALResults,
 ) -> ResultSet:
-    """Bytes of a VOTable answer to a ``ResultSet`` (CPU-bound: run it off the event loop)."""
+    """Bytes of a VOTable answer to a ``ResultSet`` (CPU-bound: see ``read_votable_answer``)."""
     table: ResultTable | DecodedTable
-    fast = _read_binary(content, url=url, results_class=results_class)
+    fast = _read_fast(content, url=url, results_class=results_class)
     if fast is not None:
-        table, columns, overflow = fast
+        table, columns, overflow, descriptor = fast
     else:
         votable = parse_votable(content, url=url)
         table, columns, overflow = check_results(votable, url=url, results_class=results_class)
+        descriptor = find_descriptor(content)
     records = table_to_records(table, field_map, limit=limit)
-    descriptor = find_descriptor(content)
     if descriptor is not None:
         for record in records:
             record.datalink = descriptor
@@ -379,3 +419,21 @@ def votable_to_result(
         columns=columns,
         overflow=overflow or len(table) > limit,
     )
+
+
+#: Answers larger than this are read in a worker thread; smaller ones on the event loop.
+THREAD_THRESHOLD = 256 * 1024
+
+
+async def read_votable_answer(content: bytes, **options: Any) -> ResultSet:
+    """``votable_to_result(content, **options)``, in a worker thread only for a large answer.
+
+    Reading a usual answer (tens of kB, columns and judgement known) takes
+    less than a millisecond, about what handing it to a thread and back costs
+    under the GIL; fifty such hand-offs at once also make the event loop
+    queue for the GIL behind each thread.
+    """
+    read = functools.partial(votable_to_result, content, **options)
+    if len(content) > THREAD_THRESHOLD:
+        return await asyncio.to_thread(read)
+    return read()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 import struct
 from collections.abc import Sequence
@@ -93,7 +94,10 @@ class _Text:
     fixed: int | None  # characters, or None when variable
 
 
-def _plan(fields: Sequence[Any]) -> list[_Numbers | _Text] | None:
+@functools.lru_cache(maxsize=256)
+def _plan(fields: tuple[Any, ...]) -> tuple[_Numbers | _Text, ...] | None:
+    """How to read a row of these columns (kept per FIELD set: the header cache hands the
+    same astropy fields to every answer of a table)."""
     steps: list[_Numbers | _Text] = []
     run_format = ""
     run_columns: list[int] = []
@@ -129,7 +133,7 @@ def _plan(fields: Sequence[Any]) -> list[_Numbers | _Text] | None:
         else:
             return None
     close_run()
-    return steps
+    return tuple(steps)
 
 
 def _null(field: Any) -> Any:
@@ -139,7 +143,7 @@ def _null(field: Any) -> Any:
 
 def decode_rows(rows: bytes, fields: Sequence[Any]) -> list[list[Any]] | None:
     """The stream's values column by column, or None when the columns or bytes do not fit."""
-    steps = _plan(fields)
+    steps = _plan(tuple(fields))
     if steps is None:
         return None
     raw: list[list[Any]] = [[] for _ in fields]

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from esap_graphql.domain.datalink import ServiceDescriptor
 from esap_graphql.domain.records import ColumnInfo
 
 #: A column pyvo accepts as a results table's description, standing in for the FIELDs.
@@ -109,3 +110,83 @@ class HeaderCache:
 
 #: Shared by every connector: keyed by content, so archives cannot collide.
 HEADERS = HeaderCache(size=256)
+
+
+# ---- the judgement of an answer's metadata ---------------------------------------------------
+#
+# With its FIELDs known, what astropy and pyvo judge of an answer (its status, whether it
+# overflowed, whether it has a results table; and the DataLink service it declares) depends
+# on the rest of the metadata. Most of it repeats byte for byte from one answer to the next,
+# except the INFOs that echo the query (DaCHS: "query", "sql_query"). So a successful
+# judgement is kept under the document with the value and text of such INFOs left out: only
+# INFOs in plain markup (attributes of printable ASCII without <, >, &; text likewise) and
+# never the ones pyvo reads (QUERY_STATUS, SCS's "Error"). Any other byte that differs makes
+# another key, and that answer is parsed and judged by astropy and pyvo as always.
+
+_PLAIN = rb"[\t\n\r\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e]*"
+_INFO = re.compile(
+    rb"<INFO((?:\s+[A-Za-z_][-\w.]*=\"" + _PLAIN + rb"\")*)\s*(?:/>|>("
+    rb"[\t\n\r\x20-\x25\x27-\x3b\x3d\x3f-\x7e]*)</INFO>)"
+)
+_NAME = re.compile(rb"\sname=\"([^\"]*)\"")
+_VALUE = re.compile(rb"\svalue=\"[^\"]*\"")
+_READ_BY_PYVO = {b"query_status", b"error"}
+
+
+def _blank_info(match: re.Match[bytes]) -> bytes:
+    attributes = match.group(1)
+    names = _NAME.findall(attributes)
+    if len(names) != 1 or names[0].lower() in _READ_BY_PYVO:
+        return match.group()
+    return b"<INFO" + _VALUE.sub(b' value=""', attributes) + b"/>"
+
+
+def judgement_key(header: TableHeader) -> bytes:
+    """The key of an answer's judgement: its FIELD section's key and its stand-in document,
+    query-echoing INFOs blank."""
+    return header.key + b"\0" + _INFO.sub(_blank_info, header.stand_in)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a successful answer's metadata says beyond its columns."""
+
+    overflow: bool
+    descriptor: ServiceDescriptor | None
+
+
+class JudgementCache:
+    """A bounded, thread-safe LRU of successful judgements."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[type, bytes], Judgement] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: type, key: bytes) -> Judgement | None:
+        """The kept judgement, or None when it is not kept."""
+        with self._lock:
+            found = self._entries.get((kind, key))
+            if found is not None:
+                self._entries.move_to_end((kind, key))
+            return found
+
+    def put(self, kind: type, key: bytes, judgement: Judgement) -> None:
+        """Keep a successful judgement, dropping the least recently used beyond the size."""
+        with self._lock:
+            self._entries[(kind, key)] = judgement
+            self._entries.move_to_end((kind, key))
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every judgement."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: Shared by every connector, keyed by content and by the results class that judged.
+JUDGEMENTS = JudgementCache(size=256)

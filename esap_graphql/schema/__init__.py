@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.query_depth_limiter import create_validator
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
@@ -23,6 +16,7 @@ from esap_graphql.schema.analysis import AnalysisMutation, AnalysisQuery
 from esap_graphql.schema.basket import BasketMutation, BasketQuery
 from esap_graphql.schema.catalogue import CatalogueQuery
 from esap_graphql.schema.data_lake import DataLakeQuery
+from esap_graphql.schema.document_guard import GuardSettings, document_guard
 from esap_graphql.schema.errors import ERROR_TYPES
 from esap_graphql.schema.fast_lists import FastListExecutionContext
 from esap_graphql.schema.jobs import JobMutation, JobQuery, JobSubscription
@@ -35,8 +29,8 @@ from esap_graphql.schema.viewer import ViewerQuery
 
 logger = logging.getLogger(__name__)
 
-# Distinct GraphQL documents whose parse and validation results are kept.
-_DOCUMENT_CACHE_SIZE = 256
+# "Did you mean ...?" at the end of graphql-core's messages (validation and coercion).
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 # Each feature contributes root types here; they are merged into one root each.
 QUERIES: tuple[type, ...] = (
@@ -80,39 +74,54 @@ Subscription = _root("Subscription", SUBSCRIPTIONS, "Live updates pushed to the 
 class GatewayErrors(MaskErrors):
     """Masks unexpected errors; our expected ones keep their message and gain their code."""
 
+    def __init__(self, *, suggestions: bool = True) -> None:
+        super().__init__(should_mask_error=_should_mask, error_message="Internal server error.")
+        self.suggestions = suggestions
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:
             if isinstance(error.original_error, EsapError):
                 error.extensions = {**(error.extensions or {}), "code": error.original_error.code}
+            if not self.suggestions and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
         return processed
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Mask everything but validation errors and our own expected errors."""
+    """Mask everything but the client's mistakes and our own expected errors."""
     original = error.original_error
     if original is None:
         return False  # GraphQL syntax/validation: the client's mistake, keep it
+    if (
+        error.path is None
+        and error.nodes
+        and isinstance(original, GraphQLError | ValueError | TypeError)
+    ):
+        # a variable's value refused by its type (graphql-core's coercion): the message
+        # names the variable and the problem, and comes from the client's own input
+        return False
     return not isinstance(original, EsapError)
 
 
 def build_schema(
     *,
-    max_depth: int = 12,
-    max_tokens: int = 5000,
+    guard: GuardSettings | None = None,
     fast_lists: bool = True,
     schema_class: type[strawberry.Schema] = strawberry.Schema,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    """The schema served by the gateway, with its size guards.
+    """The schema served by the gateway, with its cost limits (``document_guard``).
 
     Parsing and validating a document costs several milliseconds, as much as
-    a small archive query: both are cached per document text (bounded LRU).
-    The depth rule is built once, so that validation results can be reused.
+    a small archive query: both are cached per document text (bounded in bytes).
     ``schema_class`` builds the federation subgraph (``schema.subgraph``); ``extensions``
     come first (telemetry: they see parsing and validation too).
     """
-    depth_rule = create_validator(max_depth, None, None)
+    guard = guard or GuardSettings()
+    rules: list[type[ASTValidationRule]] = []
+    if not guard.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     return schema_class(
         query=Query,
         mutation=Mutation,
@@ -121,14 +130,9 @@ def build_schema(
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
             *extensions,
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
-            lambda: AddValidationRules([depth_rule]),
-            lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
+            document_guard(guard, rules),
             ScopeGuard,
-            lambda: GatewayErrors(
-                should_mask_error=_should_mask, error_message="Internal server error."
-            ),
+            lambda: GatewayErrors(suggestions=guard.suggestions),
         ],
     )
 

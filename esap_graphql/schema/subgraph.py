@@ -35,6 +35,7 @@ from esap_graphql.resolvers import entities as resolve
 from esap_graphql.schema.archives import Archive, Dataset
 from esap_graphql.schema.basket import BasketItem
 from esap_graphql.schema.context import Info
+from esap_graphql.schema.document_guard import GuardSettings
 from esap_graphql.schema.jobs import Job
 from esap_graphql.schema.viewer import Viewer
 
@@ -251,8 +252,7 @@ class SubgraphSchema(FederationSchema):
 
 def build_subgraph_schema(
     *,
-    max_depth: int = 12,
-    max_tokens: int = 5000,
+    guard: GuardSettings | None = None,
     fast_lists: bool = True,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
@@ -260,11 +260,7 @@ def build_subgraph_schema(
     from esap_graphql.schema import build_schema
 
     return build_schema(
-        max_depth=max_depth,
-        max_tokens=max_tokens,
-        fast_lists=fast_lists,
-        schema_class=SubgraphSchema,
-        extensions=extensions,
+        guard=guard, fast_lists=fast_lists, schema_class=SubgraphSchema, extensions=extensions
     )
 
 

@@ -19,21 +19,14 @@ from esap_graphql.app import create_app
 from esap_graphql.config import Settings
 from tests.analysis.hub import RunningHub, make_git_workflow, notebook, run_in_kernel
 from tests.servers import serve_in_thread
+from tests.support import ONE_TAP_DATASET
 
 TOKEN_ENV = "ESAP_TEST_HUB_TOKEN"
 HUB_USER = "esap"  # the facility's single-user name: the gateway runs in single-user mode
 SERVER = "esap"
-CATALOGUE = """
-archives:
-  - id: astron
-    name: ASTRON
-    datasets:
-      - id: apertif-dr1
-        name: Apertif DR1
-        protocol: tap
-        access_url: https://vo.astron.nl/tap
-        table: ivoa.obscore
-facilities:
+CATALOGUE = (
+    ONE_TAP_DATASET
+    + """facilities:
   - id: test-hub
     name: Test JupyterHub
     kind: jupyterhub
@@ -55,6 +48,7 @@ workflows:
       ref: main
       path: notebooks/look.ipynb
 """
+)
 NOTEBOOK_CODE = textwrap.dedent(
     """\
     import json, os

@@ -19,24 +19,18 @@ from esap_graphql.context import ProcessContext
 from esap_graphql.domain.archives import Catalogue
 from esap_graphql.factory import gateway_context
 from tests.oidc_issuer import AUDIENCE, Issuer, running_issuer
+from tests.support import ONE_TAP_DATASET
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
-CATALOGUE_YAML = """
-archives:
-  - id: astron
-    name: ASTRON
-    datasets:
-      - id: apertif-dr1
-        name: Apertif DR1
-        protocol: tap
-        access_url: https://vo.astron.nl/tap
-        table: ivoa.obscore
-      - id: lotss-dr2
+CATALOGUE_YAML = (
+    ONE_TAP_DATASET
+    + """      - id: lotss-dr2
         name: LoTSS DR2
         protocol: scs
         access_url: https://vo.astron.nl/lotss_dr2/q/src_cone/scs.xml
 """
+)
 
 
 def catalogue(*, without: str | None = None) -> Catalogue:

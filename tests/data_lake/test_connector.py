@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from esap_graphql.connectors.rucio import REPLICA_BATCH, RucioConnector, sanitise
+from esap_graphql.connectors.rucio import REPLICA_BATCH, RucioConnector
+from esap_graphql.connectors.rucio_client import sanitise
 from esap_graphql.domain.data_lake import NAME_PATTERN, SCOPE_PATTERN
 from esap_graphql.domain.errors import (
     ArchiveTimeout,

@@ -207,12 +207,12 @@ async def test_too_many_datasets_is_a_typed_error(proxied_client: httpx.AsyncCli
         proxied_client,
         "query($d: [ID!]) { multiQuery(datasets: $d, params: {ra: 1, dec: 1, radius: 1}) "
         "{ results { datasetId } error { __typename message } } }",
-        {"d": [f"d{i}" for i in range(101)]},
+        {"d": [f"d{i}" for i in range(201)]},
     )
     result = body["data"]["multiQuery"]
     assert result["results"] == []
     assert result["error"]["__typename"] == "InvalidParameter"
-    assert "at most 100" in result["error"]["message"]
+    assert "at most 200" in result["error"]["message"]
 
 
 async def test_default_selection_is_every_multi_query_dataset(

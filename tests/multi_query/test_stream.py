@@ -81,7 +81,7 @@ async def test_results_arrive_fastest_first_then_a_summary(
 
 
 async def test_a_refused_selection_ends_the_stream_with_a_typed_error(gateway_url: str) -> None:
-    events = await collect(gateway_url, {"datasets": [f"d{i}" for i in range(150)]})
+    events = await collect(gateway_url, {"datasets": [f"d{i}" for i in range(201)]})
     assert len(events) == 1
     assert events[0]["kind"] == "DONE"
     assert events[0]["error"]["__typename"] == "InvalidParameter"

@@ -282,7 +282,8 @@ async def test_size_guards_hold_for_repeated_documents(open_gateway: OpenGateway
     wide = "{ archives { " + "id " * 120 + "} }"
     for _ in range(3):
         body = await graphql(client, deep)
-        assert "exceeds maximum operation depth of 5" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"] == {"code": "QUERY_TOO_DEEP"}
+        assert "deeper than 5 levels" in body["errors"][0]["message"]
         body = await graphql(client, wide)
         assert "more than 100 tokens" in body["errors"][0]["message"]
     ok = await graphql_data(client, "{ archives { id } }")

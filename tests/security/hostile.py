@@ -91,6 +91,7 @@ class HostileArchive:
             "canary-result": f"{self.canary.url}/result.vot",
             "metadata-result": "http://169.254.169.254/latest/meta-data/",
             "good-result": f"{self.url}/good-result/async/7/results/result",
+            "huge-result": f"{self.url}/huge/sync",
         }[name]
 
     def app(self) -> Starlette:

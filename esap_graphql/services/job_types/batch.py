@@ -21,18 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
-import re
-import shlex
 import time
 from abc import abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import ClassVar
 
 from esap_graphql.domain.analysis import (
     CommandSource,
@@ -40,7 +35,7 @@ from esap_graphql.domain.analysis import (
     FacilityKind,
     UnknownFacility,
 )
-from esap_graphql.domain.basket import DEFAULT_BASKET, ExportFormat
+from esap_graphql.domain.basket import ExportFormat
 from esap_graphql.domain.batch import (
     BatchAuthenticationFailed,
     BatchError,
@@ -67,12 +62,11 @@ from esap_graphql.domain.uws import ExecutionPhase
 from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.batch_workspace import RemoteRecord, Workspace, WorkspaceError
 from esap_graphql.services.job_types.base import JobContext, JobType
+from esap_graphql.services.job_types.batch_parameters import BatchParameters
 
 logger = logging.getLogger(__name__)
 
 _P = ExecutionPhase
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_RESERVED_ENV = ("ESAP_", "SLURM_")
 #: Longest seconds between two looks at a remote job (the interval grows to it).
 MAX_POLL_INTERVAL = 5.0
 #: Seconds after submission and after each phase change during which the remote job is
@@ -86,83 +80,6 @@ _STDERR_TAIL_BYTES = 64 * 1024
 #: Remote states that mean the cluster failed the job, not its script: worth a retry.
 _CLUSTER_FAILURES = frozenset({"NODE_FAIL", "BOOT_FAIL", "PREEMPTED", "LAUNCH_FAILED"})
 _PATH = "/usr/local/bin:/usr/bin:/bin"
-
-
-class BatchParameters(BaseModel):
-    """Parameters of a batch job: where, what (one of workflow, script, command), with which
-    basket."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    facility: str = Field(min_length=1, max_length=64, description="Facility id (catalogue).")
-    workflow: str | None = Field(
-        default=None, min_length=1, max_length=64, description="Workflow id (catalogue)."
-    )
-    script: str | None = Field(
-        default=None,
-        min_length=3,
-        max_length=100_000,
-        description="A batch script of your own, starting with an interpreter line (#!).",
-    )
-    command: list[str] | None = Field(
-        default=None, min_length=1, max_length=256, description="A command and its arguments."
-    )
-    basket: str = Field(
-        default=DEFAULT_BASKET,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
-        description="The basket staged as input (VOTable, $ESAP_BASKET).",
-    )
-    environment: dict[str, str] = Field(
-        default_factory=dict, max_length=64, description="More environment variables."
-    )
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _split_command(cls, value: Any) -> Any:
-        # UWS REST parameters are strings: a command line is split as the shell would
-        if isinstance(value, str):
-            try:
-                return shlex.split(value)
-            except ValueError as exc:
-                raise ValueError(f"not a command line: {exc}") from exc
-        return value
-
-    @field_validator("environment", mode="before")
-    @classmethod
-    def _parse_environment(cls, value: Any) -> Any:
-        if isinstance(value, str):  # UWS REST: a JSON object
-            try:
-                return json.loads(value)
-            except ValueError as exc:
-                raise ValueError("expected a JSON object of names and values") from exc
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _check_environment(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, text in value.items():
-            if not _ENV_NAME.match(name) or name.startswith(_RESERVED_ENV) or name == "PATH":
-                raise ValueError(
-                    f"{name!r} is not an environment variable you may set (letters, digits "
-                    "and _; not PATH and nothing starting with ESAP_ or SLURM_)"
-                )
-            if len(text) > 4096 or "\x00" in text:
-                raise ValueError(f"the value of {name} is too long or holds a NUL character")
-        return value
-
-    @field_validator("script")
-    @classmethod
-    def _check_script(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("#!"):
-            raise ValueError("must start with an interpreter line, such as #!/bin/bash")
-        return value
-
-    @model_validator(mode="after")
-    def _one_thing_to_run(self) -> BatchParameters:
-        given = [n for n in ("workflow", "script", "command") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of workflow, script and command")
-        return self
 
 
 def _translated(where: str) -> contextlib.AbstractContextManager[None]:
