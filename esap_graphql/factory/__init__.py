@@ -29,6 +29,7 @@ from esap_graphql.domain.records import ResultSet
 from esap_graphql.factory.base import USER_AGENT, FactoryBase
 from esap_graphql.factory.outbound import OutboundFactory, protocol_connectors
 from esap_graphql.factory.storage import StorageFactory
+from esap_graphql.messaging.arq_queue import ArqJobQueue
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.data_lake import DataLakeService
@@ -210,6 +211,7 @@ class Factory(OutboundFactory, StorageFactory):
             max_attempts=settings.job_max_attempts,
             interval=settings.job_maintenance_interval,
             metrics=self.metrics,
+            lost=queue.lost if isinstance(queue, ArqJobQueue) else None,
         )
         await maintenance.tick()  # heartbeat before the first job; recover what others lost
         maintenance.start()

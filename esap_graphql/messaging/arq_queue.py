@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import abort_jobs_ss
+from arq.constants import abort_jobs_ss, job_key_prefix
 from arq.utils import timestamp_ms
 
 from esap_graphql.domain.jobs import Job
@@ -91,6 +91,17 @@ class ArqJobQueue:
             pipe.rpush(self._ready, job.id)
             pipe.ltrim(self._ready, -MAX_READY_TOKENS, -1)
             await pipe.execute()
+
+    async def lost(self, jobs: list[Job]) -> list[Job]:
+        """Those of these QUEUED jobs whose next attempt has no arq job (its message was
+        lost: Redis restarted without its data, keys deleted): one round trip for all."""
+        if not jobs:
+            return []
+        async with self._pool.pipeline(transaction=False) as pipe:
+            for job in jobs:
+                pipe.exists(job_key_prefix + arq_job_id(job.id, job.attempts + 1))
+            found = await pipe.execute()
+        return [job for job, there in zip(jobs, found, strict=True) if not there]
 
     async def abort(self, job: Job) -> None:
         if job.attempts:

@@ -217,6 +217,8 @@ class JobExecutor:
 _OVERDUE_GRACE = 30
 
 Abort = Callable[[Job], Awaitable[None]]
+#: Which of these QUEUED jobs the queue has no message for (``ArqJobQueue.lost``).
+Lost = Callable[[list[Job]], Awaitable[list[Job]]]
 
 
 class JobMaintenance:
@@ -235,7 +237,9 @@ class JobMaintenance:
         max_attempts: int,
         interval: float,
         metrics: Metrics = NO_METRICS,
+        lost: Lost | None = None,
     ) -> None:
+        self._lost = lost
         self._store = store
         self._bus = bus
         self._results = results
@@ -281,11 +285,15 @@ class JobMaintenance:
         for job in await self._store.orphaned(now - timedelta(seconds=self._worker_timeout)):
             await self.recover(job)
         executing = await self._store.in_phase(_P.EXECUTING)
-        if self._metrics is not NO_METRICS:
+        if self._metrics is not NO_METRICS or self._lost is not None:
             queued = await self._store.in_phase(_P.QUEUED)
             self._metrics.jobs_waiting(
                 collections.Counter((job.type, job.phase.value) for job in (*queued, *executing))
             )
+            if self._lost is not None:  # waiting for a message the queue no longer has
+                for job in await self._lost([j for j in queued if j.worker is None]):
+                    logger.warning("job %s: its queue message was lost; queued again", job.id)
+                    await self._requeue(job, job.attempts + 1)
         for job in executing:
             if job.start_time is not None and job.execution_duration:
                 limit = job.start_time + timedelta(seconds=job.execution_duration + _OVERDUE_GRACE)

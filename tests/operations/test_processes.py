@@ -14,10 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aredis
 from asgi_lifespan import LifespanManager
 
 from esap_graphql.app import create_app
 from esap_graphql.config import Settings
+from esap_graphql.messaging.arq_queue import queue_name
 from tests.jobs.conftest import (
     REDIS_URL,
     WorkerProcess,
@@ -208,3 +210,26 @@ async def test_a_subscription_hears_a_job_another_process_started(
                 assert started["startJob"]["phase"] == "QUEUED"
                 phases = await listening
     assert phases == ["PENDING", "QUEUED", "EXECUTING", "COMPLETED"]
+
+
+@pytest.mark.redis
+async def test_a_job_whose_queue_message_was_lost_is_queued_again(
+    tmp_path: Path, redis_prefix: str, workers: list[WorkerProcess]
+) -> None:
+    settings = job_settings(tmp_path, redis_url=REDIS_URL, redis_prefix=redis_prefix)
+    app = create_app(settings)
+    client = aredis.Redis.from_url(REDIS_URL)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
+        ) as http,
+    ):
+        job_id = (await graphql_data(http, sleep_job(0)))["createJob"]["id"]
+        # Redis loses the message (a restart without persistence, a key deleted)
+        await client.delete(f"arq:job:{job_id}.1")
+        await client.zrem(queue_name(redis_prefix), f"{job_id}.1")
+        await asyncio.to_thread(start_worker, workers, settings, tmp_path)
+        job = await until(http, job_id, "COMPLETED")
+        assert job["attempts"] == 1
+    await client.aclose()
