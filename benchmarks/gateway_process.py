@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -31,14 +31,15 @@ def running_gateway(
     log: Path | None = None,
     port: int | None = None,
     startup_timeout: float = 60,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start the gateway, wait until /health answers, yield its URL, stop it on exit.
 
     ``env`` is added to this process's environment; ``log`` receives its output
-    (discarded otherwise).
+    (discarded otherwise); ``args`` are more options of ``serve``.
     """
     with gateway_process(
-        config=config, env=env, log=log, port=port, startup_timeout=startup_timeout
+        config=config, env=env, log=log, port=port, startup_timeout=startup_timeout, args=args
     ) as (url, _):
         yield url
 
@@ -51,12 +52,14 @@ def gateway_process(
     log: Path | None = None,
     port: int | None = None,
     startup_timeout: float = 60,
+    args: Sequence[str] = (),
 ) -> Iterator[tuple[str, int]]:
     """As ``running_gateway``, yielding the URL and the process id."""
     port = port or free_port()
     command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
     if config is not None:
         command += ["--config", str(config)]
+    command += list(args)
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
         proc = subprocess.Popen(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import logging
+import contextlib
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from esap_graphql.config import CatalogueError, Settings, load_catalogue
+from esap_graphql.telemetry.logs import configure as configure_lines
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -35,40 +38,52 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def configure_logging(level: str) -> None:
-    """Log at ``level``; httpx's line per archive request only when debugging.
-
-    At INFO, httpx logs every request it sends: fifty lines per multi-query, and
-    a measurable share of its CPU time. Failed archive requests are logged by
-    the query service itself, with the dataset they belong to.
-    """
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet = logging.getLevelName(level.upper()) != logging.DEBUG
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+def configure_logging(level: str, style: str = "auto") -> None:
+    """Log at ``level`` as ``style`` (json, text, auto: text on a terminal); httpx's line per
+    archive request only when debugging."""
+    configure_lines(level, style)
 
 
 @command("serve")
 def serve(args: argparse.Namespace) -> int:
-    """Run the gateway under uvicorn."""
+    """Run the gateway under uvicorn: one process, or ``--workers`` on one port."""
     import uvicorn
 
-    from esap_graphql.app import create_app
-
     settings = _settings(args)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         load_catalogue(settings.catalogue_path())
     except CatalogueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    app = create_app(settings)
-    # Everything loaded so far (modules, the schema: ~200,000 objects) lives as
-    # long as the process. Left to the cyclic collector, each full collection
-    # walks all of it: about 70 ms per 10,000-row answer (BENCHMARKS.md).
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    workers = args.workers or settings.workers
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # ours (configure_logging): JSON lines or text
+        "access_log": settings.access_log,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+    }
+    if workers == 1:
+        from esap_graphql.app import create_app, freeze_loaded
+
+        app = create_app(settings)
+        freeze_loaded()
+        uvicorn.run(app, **options)
+        return 0
+    # each worker process builds its app from the environment: pass it what the command
+    # line said, and a directory where their metrics add up
+    for name in ("config", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            os.environ[f"ESAP_{name.upper()}"] = str(value)
+    with contextlib.ExitStack() as stack:
+        if settings.metrics and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="esap-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        uvicorn.run(
+            "esap_graphql.app:app_from_environment", factory=True, workers=workers, **options
+        )
     return 0
 
 
@@ -134,7 +149,7 @@ def migrate_command(args: argparse.Namespace) -> int:
 def worker_command(args: argparse.Namespace) -> int:
     """Run an arq job worker (needs ESAP_REDIS_URL); start as many as you like."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         print("ESAP_REDIS_URL is not set: workers take jobs from Redis", file=sys.stderr)
         return 2
@@ -151,7 +166,7 @@ def harvest_command(args: argparse.Namespace) -> int:
     from esap_graphql.factory import Factory
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     urls = list(args.urls) or settings.harvest_urls()
     if not urls:
         print("no registry to harvest: give URLs or set ESAP_REGISTRY_HARVEST", file=sys.stderr)
@@ -191,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="gateway processes on the port (default $ESAP_WORKERS or 1; set ESAP_REDIS_URL)",
+    )
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument(
         "--output", "-o", help="file, or - for stdout (default schema[.subgraph].graphql)"

@@ -23,6 +23,7 @@ from esap_graphql.services.jobs import JobService
 from esap_graphql.services.multi_query import MultiQueryService
 from esap_graphql.services.name_resolution import NameResolutionService
 from esap_graphql.services.registry import RegistryService
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +45,11 @@ class ProcessContext:
     analysis: AnalysisRuntime
     close: Callable[[], Awaitable[None]]
     """Stops background work and releases pools and connections."""
+    metrics: Metrics = NO_METRICS
+    render_metrics: Callable[[], tuple[bytes, str]] | None = None
+    """The metrics page and its content type (none when metrics are off)."""
+    readiness: Callable[[], Awaitable[dict[str, str]]] | None = None
+    """What is not ready (a name and why), empty when everything is."""
 
     async def aclose(self) -> None:
         """Release everything the process holds."""

@@ -4,8 +4,10 @@
 # Installs the project into .venv, makes sure PostgreSQL and Redis are up,
 # sets up the local DaCHS archive, the local Rucio server (scripts/setup-rucio.sh),
 # a one-node Slurm cluster for the batch jobs (scripts/setup-slurm.sh),
-# Debian's chromium for the browser tests and the deployment/federation tools
-# (root; apt and npm on first run), the graphql-http audit (npm), installs the web interface's npm packages and
+# Debian's chromium for the browser tests, the deployment/federation tools, haproxy
+# and wrk (scripts/setup-haproxy.sh: the multi-process topology test and its benchmark)
+# (root; apt and npm on first run), the graphql-http audit (npm), installs the web
+# interface's npm packages and
 # checks that the shipped build matches its sources, then runs ruff, mypy,
 # import-linter (the layer contract in pyproject.toml), the web interface's unit
 # tests (vitest) and pytest.
@@ -20,6 +22,7 @@ scripts/setup-browser.sh
 scripts/setup-jupyterhub.sh
 scripts/setup-deploy-tools.sh
 scripts/setup-graphql-http-audit.sh
+scripts/setup-haproxy.sh
 scripts/setup-web.sh
 scripts/check-web-build.sh
 .venv/bin/ruff check esap_graphql queue tests benchmarks

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -297,6 +297,31 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects, as plain text, or (auto) plain text when "
+        "stderr is a terminal and JSON otherwise.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Gateway processes `serve` starts on the one port (uvicorn workers); "
+        "with several, set ESAP_REDIS_URL so that they share jobs, events and results.",
+    )
+    shutdown_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a stopping gateway lets requests in flight finish (subscriptions "
+        "are closed after that).",
+    )
+    access_log: bool = Field(default=True, description="Log a line per HTTP request.")
+    metrics: bool = Field(
+        default=True,
+        description="Count operations, archive requests, cache lookups, jobs and baskets, and "
+        "serve them at /metrics (Prometheus; several processes of a host add up when "
+        "PROMETHEUS_MULTIPROC_DIR is set).",
+    )
 
     # the VO registry and DataLink (issue 12)
     regtap_url: str | None = Field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 
 from esap_graphql.domain.errors import ArchiveError
 
@@ -31,8 +32,11 @@ class AnswerBudget:
     and the oldest one always finishes.
     """
 
-    def __init__(self, limit: int, *, wait: float = 5.0) -> None:
+    def __init__(
+        self, limit: int, *, wait: float = 5.0, observe: Callable[[int], None] | None = None
+    ) -> None:
         self.limit = limit
+        self._observe = observe  # told the bytes held after each change (a metric)
         self._wait = wait
         self._used = 0
         self._held: dict[int, int] = {}  # ticket -> bytes, in arrival order
@@ -81,9 +85,13 @@ class AnswerBudget:
     def _grant(self, ticket: int, size: int) -> None:
         self._used += size
         self._held[ticket] = self._held.get(ticket, 0) + size
+        if self._observe is not None:
+            self._observe(self._used)
 
     async def give_back(self, ticket: int) -> None:
         """Release everything answer ``ticket`` holds."""
         async with self._freed:
             self._used -= self._held.pop(ticket, 0)
             self._freed.notify_all()
+        if self._observe is not None:
+            self._observe(self._used)

@@ -31,6 +31,7 @@ from esap_graphql.domain.errors import (
     MalformedResponse,
 )
 from esap_graphql.json_encoding import loads
+from esap_graphql.telemetry.archive_calls import TransportWrapper
 
 #: Largest answer read from an archive by default; a larger one is refused, not truncated.
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
@@ -357,8 +358,10 @@ class ServiceClients:
         policy: EgressPolicy | None = None,
         budget: AnswerBudget | None = None,
         max_answer_bytes: int = MAX_RESPONSE_BYTES,
+        observe: TransportWrapper | None = None,
     ) -> None:
         self._timeout = timeout
+        self._observe = observe  # metrics and traces of each request (telemetry)
         self._ssl_context = ssl_context
         self._per_service = per_service
         self._headers = dict(headers or {})
@@ -384,11 +387,13 @@ class ServiceClients:
             limits = httpx.Limits(
                 max_connections=self._per_service, max_keepalive_connections=self._per_service
             )
-            transport = (
+            transport: httpx.AsyncBaseTransport = (
                 guarded_transport(self.policy, ssl_context=self._ssl_context, limits=limits)
                 if self.policy is not None
                 else httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=limits)
             )
+            if self._observe is not None:
+                transport = self._observe(transport, service_key)
             client = self._clients[service_key] = httpx.AsyncClient(
                 transport=transport,
                 timeout=self._timeout,

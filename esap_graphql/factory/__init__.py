@@ -29,13 +29,14 @@ from esap_graphql.domain.records import ResultSet
 from esap_graphql.factory.base import USER_AGENT, FactoryBase
 from esap_graphql.factory.outbound import OutboundFactory, protocol_connectors
 from esap_graphql.factory.storage import StorageFactory
+from esap_graphql.messaging.arq_queue import ArqJobQueue
 from esap_graphql.messaging.job_queue import InProcessJobQueue, JobQueue
 from esap_graphql.services.basket import BasketService
 from esap_graphql.services.data_lake import DataLakeService
 from esap_graphql.services.datalink import DataLinkService
 from esap_graphql.services.dataset_query import DatasetQueryService, QueryLimits
 from esap_graphql.services.harvest import HarvestService
-from esap_graphql.services.job_execution import JobExecutor, JobMaintenance
+from esap_graphql.services.job_execution import JobExecutor, JobMaintenance, Requeue
 from esap_graphql.services.job_types import JOB_TYPES, JobContext
 from esap_graphql.services.jobs import JobPolicy, JobService
 from esap_graphql.services.multi_query import MultiQueryService
@@ -67,7 +68,9 @@ class Factory(OutboundFactory, StorageFactory):
         """The dataset query service (a worker's has no result cache across jobs)."""
         settings = self.settings
         cache = ResultCache[ResultSet](
-            ttl=settings.cache_ttl if cached else 0, size=settings.cache_size if cached else 0
+            ttl=settings.cache_ttl if cached else 0,
+            size=settings.cache_size if cached else 0,
+            shared=self.shared_results if cached else None,
         )
         return DatasetQueryService(
             catalogue=self.catalogue,
@@ -80,6 +83,7 @@ class Factory(OutboundFactory, StorageFactory):
                 global_concurrency=settings.global_concurrency,
             ),
             cache=cache,
+            metrics=self.metrics,
             # a target name becomes a cone for datasets that search by position only
             targets=TargetPositions(
                 names=self.names,
@@ -116,6 +120,7 @@ class Factory(OutboundFactory, StorageFactory):
                 max_record_bytes=settings.basket_max_record_bytes,
                 max_items_per_basket=settings.basket_max_items,
             ),
+            metrics=self.metrics,
         )
 
     async def registry(self) -> RegistryService:
@@ -176,14 +181,19 @@ class Factory(OutboundFactory, StorageFactory):
             batch=self.batch_backend,
         )
 
-    async def job_executor(self, worker_id: str, queries: DatasetQueryService) -> JobExecutor:
-        """Runs jobs by id under ``worker_id``."""
+    async def job_executor(
+        self, worker_id: str, queries: DatasetQueryService, *, requeue: Requeue | None = None
+    ) -> JobExecutor:
+        """Runs jobs by id under ``worker_id``; a job running at shutdown goes back to the
+        queue through ``requeue``."""
         return JobExecutor(
             store=await self.job_store(),
             bus=self.event_bus(),
             context=await self.job_context(queries),
             types=JOB_TYPES,
             worker_id=worker_id,
+            metrics=self.metrics,
+            requeue=requeue,
         )
 
     async def job_maintenance(self, queue: JobQueue, *, worker_id: str | None) -> JobMaintenance:
@@ -200,6 +210,8 @@ class Factory(OutboundFactory, StorageFactory):
             worker_timeout=settings.job_worker_timeout,
             max_attempts=settings.job_max_attempts,
             interval=settings.job_maintenance_interval,
+            metrics=self.metrics,
+            lost=queue.lost if isinstance(queue, ArqJobQueue) else None,
         )
         await maintenance.tick()  # heartbeat before the first job; recover what others lost
         maintenance.start()
@@ -231,6 +243,7 @@ class Factory(OutboundFactory, StorageFactory):
                 destruction_delay=timedelta(seconds=settings.job_destruction_delay),
                 max_unfinished_jobs=settings.job_max_unfinished,
             ),
+            metrics=self.metrics,
         )
         await self.job_maintenance(queue, worker_id=worker_id)
         if worker_id is not None:
@@ -259,13 +272,19 @@ class Factory(OutboundFactory, StorageFactory):
             data_lake=self.data_lake(),
             analysis=self.analysis,
             close=self.aclose,
+            metrics=self.metrics,
+            render_metrics=self.prometheus.render if self.prometheus else None,
+            readiness=self.not_ready,
         )
 
     async def job_worker(self) -> JobWorker:
         """Everything an arq worker process holds, started."""
         worker_id = new_worker_id("arq")
-        executor = await self.job_executor(worker_id, self.queries(cached=False))
-        await self.job_maintenance(await self.arq_queue(), worker_id=worker_id)
+        queue = await self.arq_queue()
+        executor = await self.job_executor(
+            worker_id, self.queries(cached=False), requeue=queue.enqueue
+        )
+        await self.job_maintenance(queue, worker_id=worker_id)
         return JobWorker(executor=executor, close=self.aclose)
 
 

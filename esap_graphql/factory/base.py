@@ -20,6 +20,9 @@ from esap_graphql.services.registry import RegistrySearcher
 from esap_graphql.storage.basket_store import BasketStore
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.registry_store import RegistryStore
+from esap_graphql.telemetry import tracing
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
+from esap_graphql.telemetry.prometheus import PrometheusMetrics
 
 USER_AGENT = "esap-graphql/0.1 (+https://github.com/esap-graphql)"
 
@@ -53,10 +56,22 @@ class FactoryBase:
         self._bus: EventBus | None = None
         self._batch_backends: dict[str, BatchBackend] = {}
         self._exit = contextlib.AsyncExitStack()
+        if tracing.wanted() and not tracing.enabled():
+            tracing.start_tracing("esap-graphql")
 
     async def aclose(self) -> None:
         """Stop and close everything built, newest first."""
         await self._exit.aclose()
+
+    @cached_property
+    def prometheus(self) -> PrometheusMetrics | None:
+        """This process's Prometheus metrics (none when metrics are off)."""
+        return PrometheusMetrics() if self.settings.metrics else None
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """Where every layer reports what it does."""
+        return self.prometheus or NO_METRICS
 
     @cached_property
     def catalogue(self) -> Catalogue:

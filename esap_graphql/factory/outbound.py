@@ -41,6 +41,8 @@ from esap_graphql.services.batch_backend import BatchBackend
 from esap_graphql.services.batch_slurm import SlurmBackend
 from esap_graphql.services.name_resolution import NameResolutionService
 from esap_graphql.services.registry import RegistrySearcher, UrlCheck
+from esap_graphql.telemetry import tracing
+from esap_graphql.telemetry.archive_calls import observing
 
 
 def protocol_connectors(clients: ServiceClients) -> dict[Protocol, Connector]:
@@ -68,8 +70,12 @@ class OutboundFactory(FactoryBase):
             headers={"User-Agent": USER_AGENT},
             ssl_context=self.ssl_context,
             policy=self.egress,
-            budget=AnswerBudget(settings.answer_budget_bytes),
+            budget=AnswerBudget(
+                settings.answer_budget_bytes,
+                observe=self.metrics.answer_bytes if self.prometheus else None,
+            ),
             max_answer_bytes=settings.max_answer_bytes,
+            observe=observing(self.metrics) if self.prometheus or tracing.enabled() else None,
         )
         self._exit.push_async_callback(clients.aclose)
         return clients

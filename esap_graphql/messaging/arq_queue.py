@@ -20,6 +20,7 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 
 from esap_graphql.domain.jobs import Job
+from esap_graphql.telemetry import tracing
 
 #: The arq function every job runs through (see ``esap_worker.tasks``).
 RUN_JOB = "run_job"
@@ -110,13 +111,27 @@ class ArqJobQueue:
     async def enqueue(self, job: Job, attempt: int) -> None:
         arq_id = arq_job_id(job.id, attempt)
         now = timestamp_ms()
+        # the request's trace goes with the job (W3C traceparent); none when tracing is off
+        carrier = tracing.carrier()
+        trace = (carrier,) if carrier else ()
         payload = serialize_job(
-            RUN_JOB, (job.id, attempt, job.type), {}, None, now, serializer=json_serialize
+            RUN_JOB, (job.id, attempt, job.type, *trace), {}, None, now, serializer=json_serialize
         )
         await self._enqueue(
             keys=[job_key_prefix + arq_id, result_key_prefix + arq_id, self._queue, self._ready],
             args=[payload, self._expires_ms, arq_id, now, job.id, MAX_READY_TOKENS],
         )
+
+    async def lost(self, jobs: list[Job]) -> list[Job]:
+        """Those of these QUEUED jobs whose next attempt has no arq job (its message was
+        lost: Redis restarted without its data, keys deleted): one round trip for all."""
+        if not jobs:
+            return []
+        async with self._pool.pipeline(transaction=False) as pipe:
+            for job in jobs:
+                pipe.exists(job_key_prefix + arq_job_id(job.id, job.attempts + 1))
+            found = await pipe.execute()
+        return [job for job, there in zip(jobs, found, strict=True) if not there]
 
     async def abort(self, job: Job) -> None:
         if job.attempts:

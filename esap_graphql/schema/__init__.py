@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.tools import merge_types
 
 from esap_graphql.domain.errors import EsapError
@@ -124,12 +125,14 @@ def build_schema(
     guard: GuardSettings | None = None,
     fast_lists: bool = True,
     schema_class: type[strawberry.Schema] = strawberry.Schema,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The schema served by the gateway, with its cost limits (``document_guard``).
 
     Parsing and validating a document costs several milliseconds, as much as
     a small archive query: both are cached per document text (bounded in bytes).
-    ``schema_class`` builds the federation subgraph (``schema.subgraph``).
+    ``schema_class`` builds the federation subgraph (``schema.subgraph``); ``extensions``
+    come first (telemetry: they see parsing and validation too).
     """
     guard = guard or GuardSettings()
     rules: list[type[ASTValidationRule]] = []
@@ -142,6 +145,7 @@ def build_schema(
         types=[*ERROR_TYPES, *REGISTRY_ERROR_TYPES],
         execution_context_class=FastListExecutionContext if fast_lists else None,
         extensions=[
+            *extensions,
             document_guard(guard, rules),
             ScopeGuard,
             lambda: GatewayErrors(suggestions=guard.suggestions),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Final, TypeAlias, cast
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema as FederationSchema
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Inaccessible, Key, Shareable
@@ -250,12 +251,17 @@ class SubgraphSchema(FederationSchema):
 
 
 def build_subgraph_schema(
-    *, guard: GuardSettings | None = None, fast_lists: bool = True
+    *,
+    guard: GuardSettings | None = None,
+    fast_lists: bool = True,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The subgraph, with the same guards, extensions and error masking as the schema."""
     from esap_graphql.schema import build_schema
 
-    return build_schema(guard=guard, fast_lists=fast_lists, schema_class=SubgraphSchema)
+    return build_schema(
+        guard=guard, fast_lists=fast_lists, schema_class=SubgraphSchema, extensions=extensions
+    )
 
 
 def subgraph_sdl() -> str:

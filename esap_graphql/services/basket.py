@@ -27,13 +27,22 @@ from esap_graphql.domain.errors import InvalidParameter, UnknownDataset
 from esap_graphql.domain.users import User
 from esap_graphql.formats.basket_files import as_table, render
 from esap_graphql.storage.basket_store import BasketStore
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
 
 
 class BasketService:
     """Adds, removes, clears and reads one user's baskets; knows nothing of GraphQL or SQL."""
 
-    def __init__(self, *, store: BasketStore, catalogue: Catalogue, limits: BasketLimits) -> None:
+    def __init__(
+        self,
+        *,
+        store: BasketStore,
+        catalogue: Catalogue,
+        limits: BasketLimits,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._store = store
+        self._metrics = metrics
         self._catalogue = catalogue
         self._available = frozenset(d.id for d in catalogue.datasets)
         self.limits = limits
@@ -60,23 +69,31 @@ class BasketService:
             )
         if not checked:
             return AddOutcome(basket=name, items=(), added=0)
-        return await self._store.add(
+        outcome = await self._store.add(
             user.id, name, list(checked.values()), max_items=self.limits.max_items_per_basket
         )  # every dataset was just checked: all items are available
+        self._metrics.basket_write("add", outcome.added)
+        return outcome
 
     async def remove(self, user: User, ids: Sequence[str]) -> list[str]:
         """Remove items by id from any of the user's baskets; return the ids removed."""
         if len(ids) > self.limits.max_items_per_call:
             raise TooManyItems(len(ids), self.limits.max_items_per_call)
-        return await self._store.remove(user.id, list(dict.fromkeys(ids)))
+        removed = await self._store.remove(user.id, list(dict.fromkeys(ids)))
+        self._metrics.basket_write("remove", len(removed))
+        return removed
 
     async def clear(self, user: User, basket: str | None = None) -> int:
         """Empty one basket; return how many items it held."""
-        return await self._store.clear(user.id, check_basket_name(basket))
+        cleared = await self._store.clear(user.id, check_basket_name(basket))
+        self._metrics.basket_write("clear", cleared)
+        return cleared
 
     async def delete(self, user: User, basket: str) -> bool:
         """Delete a basket with its items; return whether it existed."""
-        return await self._store.delete(user.id, check_basket_name(basket))
+        deleted = await self._store.delete(user.id, check_basket_name(basket))
+        self._metrics.basket_write("delete", int(deleted))
+        return deleted
 
     async def basket(self, user: User, basket: str | None = None) -> Basket:
         """One basket with its items; empty when nothing was ever added to it."""

@@ -22,6 +22,9 @@ from esap_graphql.domain.query import Page, QueryParams, validate_page
 from esap_graphql.domain.records import Capability, ResultSet, TableInfo
 from esap_graphql.services.result_cache import ResultCache
 from esap_graphql.services.target_positions import TargetPositions
+from esap_graphql.telemetry.archive_calls import querying
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
+from esap_graphql.telemetry.tracing import span
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,8 +52,10 @@ class DatasetQueryService:
         limits: QueryLimits,
         cache: ResultCache[ResultSet],
         targets: TargetPositions | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._catalogue = catalogue
+        self._metrics = metrics
         self._targets = targets
         self._connectors = connectors
         self._limits = limits
@@ -90,21 +95,22 @@ class DatasetQueryService:
         )
 
     async def _fetch_uncached(self, dataset: Dataset, params: QueryParams) -> ResultSet:
-        connector = self._connectors[dataset.protocol]
-        timeout = self._timeout(dataset)
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._global, self._service_semaphore(dataset):
-                    return await connector.query(
-                        dataset, params, limit=self._limit(dataset), timeout=timeout
-                    )
-        except TimeoutError as exc:
-            raise ArchiveTimeout(dataset.access_url, timeout) from exc
+        limit = self._limit(dataset)
+        return await self._bounded(
+            dataset,
+            lambda connector, timeout: connector.query(
+                dataset, params, limit=limit, timeout=timeout
+            ),
+        )
 
     async def fetch(self, dataset: Dataset, params: QueryParams) -> tuple[ResultSet, bool]:
         """All records (up to the limit) and whether they came from the cache."""
         key = (dataset.id, params.cache_key(), self._limit(dataset))
-        return await self._cache.get_or_compute(key, lambda: self._fetch_uncached(dataset, params))
+        result = await self._cache.get_or_compute(
+            key, lambda: self._fetch_uncached(dataset, params)
+        )
+        self._metrics.cache(hit=result[1])
+        return result
 
     async def run(self, dataset: Dataset, params: QueryParams, page: Page) -> QueryOutcome:
         """Query one dataset; every expected failure becomes the outcome's error."""
@@ -150,12 +156,14 @@ class DatasetQueryService:
     async def _bounded(
         self, dataset: Dataset, call: Callable[[Connector, float], Awaitable[T]]
     ) -> T:
-        """Run one metadata call within the dataset's timeout and the concurrency bounds."""
+        """Run one call to the dataset's archive within its timeout and the concurrency
+        bounds (its requests are reported as the dataset's)."""
         timeout = self._timeout(dataset)
         try:
             async with asyncio.timeout(timeout):
                 async with self._global, self._service_semaphore(dataset):
-                    return await call(self._connectors[dataset.protocol], timeout)
+                    with querying(dataset.id), span("archive " + dataset.id):
+                        return await call(self._connectors[dataset.protocol], timeout)
         except TimeoutError as exc:
             raise ArchiveTimeout(dataset.access_url, timeout) from exc
 

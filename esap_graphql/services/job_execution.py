@@ -10,6 +10,7 @@ fails jobs whose worker died, and destroys jobs past their destruction time.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -45,10 +46,16 @@ from esap_graphql.services.job_types import JobContext, JobType
 from esap_graphql.services.remote_phases import RemotePhaseRecorder
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
+from esap_graphql.telemetry.tracing import span
 
 logger = logging.getLogger(__name__)
 
 _P = ExecutionPhase
+
+
+#: Queues attempt N of a job (``JobQueue.enqueue``).
+Requeue = Callable[[Job, int], Awaitable[None]]
 
 
 def event_of(job: Job) -> PhaseEvent:
@@ -67,8 +74,12 @@ class JobExecutor:
         context: JobContext,
         types: Mapping[str, type[JobType]],
         worker_id: str,
+        metrics: Metrics = NO_METRICS,
+        requeue: Requeue | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics
+        self._requeue = requeue
         self._bus = bus
         self._context = context
         self._types = types
@@ -80,6 +91,7 @@ class JobExecutor:
         return self._context
 
     async def _publish(self, job: Job) -> None:
+        self._metrics.job_phase(job.type, job.phase.value)
         try:
             await self._bus.publish(event_of(job))
         except Exception:  # a lost event must not lose the job: state is in the store
@@ -109,6 +121,24 @@ class JobExecutor:
                 logger.exception("job %s: could not record %s; retrying", job_id, to.value)
                 await asyncio.sleep(delay)
         await self._publish(job)
+
+    async def _hand_back(self, job: Job, attempt: int) -> None:
+        """This process stops while running the job: QUEUED again for the next attempt (on
+        another worker when there is a queue to put it on; else at the next start-up)."""
+        try:
+            moved = await self._store.apply(job.id, RETRY, expect_attempts=attempt, worker=None)
+        except (IllegalPhaseTransition, UnknownJob):
+            return  # aborted or deleted: that stands
+        except Exception:
+            logger.exception("job %s: could not hand it back; maintenance will", job.id)
+            return
+        logger.info("job %s: handed back to the queue at shutdown", job.id)
+        await self._publish(moved)
+        if self._requeue is not None:
+            try:
+                await self._requeue(moved, attempt + 1)
+            except Exception:
+                logger.exception("job %s: could not queue it again", job.id)
 
     async def _starts_remotely(self, job_id: str, type_name: str | None) -> bool:
         if type_name is None:  # a message queued by an older gateway: ask the store
@@ -144,6 +174,10 @@ class JobExecutor:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt.
 
         ``type_name`` (the job's type, as queued) saves reading the job before taking it."""
+        with span("job", {"esap.job.id": job_id, "esap.job.attempt": attempt}):
+            await self._execute(job_id, attempt, type_name)
+
+    async def _execute(self, job_id: str, attempt: int, type_name: str | None) -> None:
         remote = await self._starts_remotely(job_id, type_name)
         job = await self._take(job_id, attempt, remote)
         if job is None:
@@ -182,7 +216,10 @@ class JobExecutor:
                 await finish(job.id, _P.ERROR, error=classify(exc))
         except asyncio.CancelledError:
             # Abort: the service recorded ABORTED before cancelling us. Shutdown: the job
-            # stays EXECUTING and maintenance retries it once this worker's heartbeat stops.
+            # goes back to the queue now (or, if that fails, once maintenance sees this
+            # worker is gone).
+            if not remote:
+                await asyncio.shield(self._hand_back(job, attempt))
             raise
         except Exception as exc:
             error = classify(exc)
@@ -197,8 +234,9 @@ class JobExecutor:
 #: Seconds past its execution duration after which maintenance ends a job its worker did not.
 _OVERDUE_GRACE = 30
 
-Requeue = Callable[[Job, int], Awaitable[None]]
 Abort = Callable[[Job], Awaitable[None]]
+#: Which of these QUEUED jobs the queue has no message for (``ArqJobQueue.lost``).
+Lost = Callable[[list[Job]], Awaitable[list[Job]]]
 
 
 class JobMaintenance:
@@ -216,10 +254,14 @@ class JobMaintenance:
         worker_timeout: float,
         max_attempts: int,
         interval: float,
+        metrics: Metrics = NO_METRICS,
+        lost: Lost | None = None,
     ) -> None:
+        self._lost = lost
         self._store = store
         self._bus = bus
         self._results = results
+        self._metrics = metrics
         self._requeue = requeue
         self._abort = abort
         self._worker_id = worker_id
@@ -257,9 +299,20 @@ class JobMaintenance:
         now = utc_now()
         if self._worker_id is not None:
             await self._store.heartbeat(self._worker_id, now)
+            self._metrics.heartbeat(now.timestamp())
         for job in await self._store.orphaned(now - timedelta(seconds=self._worker_timeout)):
             await self.recover(job)
-        for job in await self._store.in_phase(_P.EXECUTING):
+        executing = await self._store.in_phase(_P.EXECUTING)
+        if self._metrics is not NO_METRICS or self._lost is not None:
+            queued = await self._store.in_phase(_P.QUEUED)
+            self._metrics.jobs_waiting(
+                collections.Counter((job.type, job.phase.value) for job in (*queued, *executing))
+            )
+            if self._lost is not None:  # waiting for a message the queue no longer has
+                for job in await self._lost([j for j in queued if j.worker is None]):
+                    logger.warning("job %s: its queue message was lost; queued again", job.id)
+                    await self._requeue(job, job.attempts + 1)
+        for job in executing:
             if job.start_time is not None and job.execution_duration:
                 limit = job.start_time + timedelta(seconds=job.execution_duration + _OVERDUE_GRACE)
                 if limit < now:

@@ -34,6 +34,7 @@ from esap_graphql.services.job_execution import destroy_job, event_of
 from esap_graphql.services.job_types import JobType
 from esap_graphql.storage.job_store import JobStore
 from esap_graphql.storage.result_files import ResultFiles
+from esap_graphql.telemetry.metrics import NO_METRICS, Metrics
 
 _P = ExecutionPhase
 
@@ -60,13 +61,19 @@ class JobService:
         results: ResultFiles,
         types: Mapping[str, type[JobType]],
         policy: JobPolicy,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._queue = queue
         self._bus = bus
         self._results = results
         self._types = types
         self._policy = policy
+
+    async def _announce(self, job: Job) -> None:
+        self._metrics.job_phase(job.type, job.phase.value)
+        await self._bus.publish(event_of(job))
 
     @property
     def types(self) -> Mapping[str, type[JobType]]:
@@ -118,7 +125,7 @@ class JobService:
             destruction_time=now + self._policy.destruction_delay,
         )
         await self._store.add(job)
-        await self._bus.publish(event_of(job))
+        await self._announce(job)
         if run:
             await self._queue.enqueue(job, 1)
         return job
@@ -138,7 +145,7 @@ class JobService:
         """PENDING (or HELD) -> QUEUED, and hand the job to a worker."""
         job = await self.get(user, job_id)
         job = await self._store.apply(job.id, RUN)
-        await self._bus.publish(event_of(job))
+        await self._announce(job)
         await self._queue.enqueue(job, job.attempts + 1)
         return job
 
@@ -146,7 +153,7 @@ class JobService:
         """Stop the job: ABORTED, and its worker (and any remote job) told to stop."""
         job = await self.get(user, job_id)
         job = await self._store.apply(job.id, ABORT, end_time=utc_now())
-        await self._bus.publish(event_of(job))
+        await self._announce(job)
         await self._queue.abort(job)
         return job
 

@@ -2,7 +2,9 @@
 
 Two callers that ask the same thing at the same time share one upstream
 request; callers within the TTL get the stored answer. Failures are never
-stored, so the next caller tries the archive again.
+stored, so the next caller tries the archive again. Beneath the process's own
+answers, an optional shared tier (Redis, ``storage.shared_results``) holds
+them for every gateway process.
 """
 
 from __future__ import annotations
@@ -11,18 +13,34 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class SharedResults(Protocol[T]):
+    """Answers shared between processes; a failure to read is a miss."""
+
+    async def get(self, key: Hashable) -> T | None:
+        """The stored answer, if any."""
+
+    async def put(self, key: Hashable, value: T) -> None:
+        """Store an answer for the cache's TTL."""
 
 
 class ResultCache(Generic[T]):
     """TTL + LRU cache of awaitable results keyed by any hashable key."""
 
     def __init__(
-        self, *, ttl: float, size: int, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl: float,
+        size: int,
+        clock: Callable[[], float] = time.monotonic,
+        shared: SharedResults[T] | None = None,
     ) -> None:
         self._ttl = ttl
+        self._shared = shared if ttl > 0 else None
         self._size = size
         self._clock = clock
         self._done: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
@@ -61,8 +79,15 @@ class ResultCache(Generic[T]):
                 # no reason to fail this caller too; look again, compute if need be.
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
+        shared_hit = False
         try:
-            value = await compute()
+            stored = await self._shared.get(key) if self._shared is not None else None
+            if stored is not None:
+                value, shared_hit = stored, True
+            else:
+                value = await compute()
+                if self._shared is not None:
+                    await self._shared.put(key, value)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -79,4 +104,4 @@ class ResultCache(Generic[T]):
             self._done.move_to_end(key)
             while len(self._done) > self._size:
                 self._done.popitem(last=False)
-        return value, False
+        return value, shared_hit

@@ -65,6 +65,9 @@ class JobStore(Protocol):
     async def remove_worker(self, worker: str) -> None:
         """The worker stopped cleanly."""
 
+    async def live_workers(self, alive_since: datetime) -> int:
+        """Workers that sent a heartbeat since ``alive_since``."""
+
     async def orphaned(self, alive_since: datetime) -> list[Job]:
         """EXECUTING jobs whose worker has not sent a heartbeat since ``alive_since``, and
         QUEUED ones such a worker had taken (a job waiting for a remote start)."""

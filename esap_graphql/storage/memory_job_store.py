@@ -80,6 +80,9 @@ class InMemoryJobStore:
     async def remove_worker(self, worker: str) -> None:
         self.workers.pop(worker, None)
 
+    async def live_workers(self, alive_since: datetime) -> int:
+        return sum(1 for at in self.workers.values() if at >= alive_since)
+
     async def orphaned(self, alive_since: datetime) -> list[Job]:
         return [
             j

@@ -244,6 +244,12 @@ class SqlJobStore:
         async with self._write() as conn:
             await conn.execute(delete(workers).where(workers.c.id == worker))
 
+    async def live_workers(self, alive_since: datetime) -> int:
+        workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(workers).where(workers.c.heartbeat >= alive_since)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     async def orphaned(self, alive_since: datetime) -> list[Job]:
         workers = JobWorkerRow.__table__  # type: ignore[attr-defined]
         alive = select(workers.c.id).where(workers.c.heartbeat >= alive_since)

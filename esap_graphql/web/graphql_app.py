@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -28,6 +29,8 @@ from esap_graphql.resolvers.context import RequestContext
 from esap_graphql.schema import build_schema
 from esap_graphql.schema.document_guard import guard_settings
 from esap_graphql.services.loaders import Loaders
+from esap_graphql.telemetry import tracing
+from esap_graphql.telemetry.metrics import NO_METRICS
 from esap_graphql.web.authentication import caller, identify, require_user
 from esap_graphql.web.graphiql import graphiql_page
 from esap_graphql.web.graphql_http import (
@@ -41,6 +44,7 @@ from esap_graphql.web.graphql_http import (
     parse_json,
     request_fields,
 )
+from esap_graphql.web.operation_telemetry import OperationTelemetry
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +71,13 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             max_list_length=settings.max_input_list_length,
             max_nodes=settings.max_input_nodes,
         )
+        extensions: list[Callable[[], SchemaExtension]] = []
+        if process.metrics is not NO_METRICS or tracing.enabled():
+            extensions.append(
+                lambda: OperationTelemetry(metrics=process.metrics, traced=tracing.enabled())
+            )
         super().__init__(
-            build(guard=guard_settings(settings)),
+            build(guard=guard_settings(settings), extensions=extensions),
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             keep_alive=True,

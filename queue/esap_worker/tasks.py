@@ -13,6 +13,7 @@ from esap_graphql.config import Settings
 from esap_graphql.context import JobWorker
 from esap_graphql.factory import Factory
 from esap_graphql.services.job_types import JOB_TYPES
+from esap_graphql.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def run_job(
-    ctx: dict[str, Any], job_id: str, attempt: int, job_type: str | None = None
+    ctx: dict[str, Any],
+    job_id: str,
+    attempt: int,
+    job_type: str | None = None,
+    trace: dict[str, str] | None = None,
 ) -> None:
-    """Run one attempt of one job (the only arq function); ``job_type`` is absent from
-    messages queued by an older gateway."""
+    """Run one attempt of one job (the only arq function), in the trace that started it;
+    ``job_type`` is absent from messages queued by an older gateway."""
     worker: JobWorker = ctx[STATE]
-    await worker.executor.execute(job_id, attempt, job_type)
+    with tracing.continued(trace):
+        await worker.executor.execute(job_id, attempt, job_type)

@@ -30,7 +30,7 @@ from esap_graphql.domain.jobs import (
 )
 from esap_graphql.domain.records import ResultSet
 from esap_graphql.domain.users import LOCAL_USER, User
-from esap_graphql.domain.uws import RUN, ExecutionPhase, IllegalPhaseTransition, Move
+from esap_graphql.domain.uws import RUN, TAKE, ExecutionPhase, IllegalPhaseTransition, Move
 from esap_graphql.messaging.event_bus import InMemoryEventBus
 from esap_graphql.messaging.job_queue import InProcessJobQueue
 from esap_graphql.services.basket import BasketService
@@ -281,18 +281,26 @@ async def test_destruction_time_deletes_the_job(rt: Runtime) -> None:
     assert not rt.results.directory(job.id).exists()
 
 
+async def left_running_by_a_dead_worker(rt: Runtime, job_id: str) -> None:
+    """A crash in the middle of the job. Stopping the queue is a clean stop, which hands the
+    job back (QUEUED, its attempt not counted again); a crash leaves it EXECUTING on a worker
+    that no longer beats."""
+    await rt.queue.aclose()
+    job = await rt.service.get(LOCAL_USER, job_id)
+    assert job.phase is P.QUEUED
+    await rt.store.apply(job_id, TAKE, expect_attempts=job.attempts, worker="w-dead")
+
+
 async def test_job_of_a_lost_worker_is_retried_then_fails(rt: Runtime) -> None:
     job = await rt.service.create(LOCAL_USER, "test.sleep", {"seconds": 30}, run=True)
     await until(rt, job.id, P.EXECUTING)
     # the worker dies: its task vanishes and its heartbeat is old
-    await rt.queue.aclose()
+    await left_running_by_a_dead_worker(rt, job.id)
     await rt.store.heartbeat("w-test", utc_now() - timedelta(minutes=5))
-    await rt.store.update(job.id, only_in={P.EXECUTING}, worker="w-dead")
     await rt.maintenance.recover((await rt.store.orphaned(utc_now()))[0])
     retried = await until(rt, job.id, P.EXECUTING)
     assert retried.attempts == 2
-    await rt.queue.aclose()
-    await rt.store.update(job.id, only_in={P.EXECUTING}, worker="w-dead")
+    await left_running_by_a_dead_worker(rt, job.id)
     for orphan in await rt.store.orphaned(utc_now()):
         await rt.maintenance.recover(orphan)
     failed = await rt.service.get(LOCAL_USER, job.id)
