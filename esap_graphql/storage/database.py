@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -87,7 +91,38 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_alembic_config(connection), "heads")
 
 
+#: Key of the PostgreSQL advisory lock held while migrating ("esap" in ASCII).
+_MIGRATION_LOCK = 0x65736170
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the database schema to the newest revision of every migration branch."""
-    async with engine.begin() as conn:
+    """Bring the database schema to the newest revision of every migration branch.
+
+    Processes starting together (``serve --workers``, several gateways and workers on one
+    database) migrate one at a time: the others wait, then find the schema current. Without
+    that, two would both see an empty database and the second fail to create its tables."""
+    async with _sqlite_file_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """An exclusive lock on a file beside a SQLite database (none for other databases)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock = await asyncio.to_thread(_locked, Path(f"{database}.migrate-lock"))
+    try:
+        yield
+    finally:
+        lock.close()  # closing the file releases the lock
+
+
+def _locked(path: Path) -> BinaryIO:
+    """``path`` opened and exclusively locked (waiting for any other holder)."""
+    lock = path.open("a+b")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock

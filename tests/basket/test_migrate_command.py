@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from esap_graphql.cli import main
+from esap_graphql.storage.database import create_engine, migrate
 from tests.basket.conftest import temporary_database
 
 
@@ -33,3 +34,20 @@ async def test_migrate_command(
             await engine.dispose()
     assert {"basket", "basket_item"} <= set(names)
     assert "0002_basket" in heads
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_processes_starting_together_migrate_one_at_a_time(kind: str, tmp_path: Path) -> None:
+    # as `serve --workers 4` starts: four engines (four processes' pools) on one new database
+    async with temporary_database(kind, tmp_path) as url:
+        engines = [create_engine(url) for _ in range(4)]
+        try:
+            outcomes = await asyncio.gather(*(migrate(e) for e in engines), return_exceptions=True)
+            async with engines[0].connect() as conn:
+                result = await conn.execute(sa.text("select version_num from alembic_version"))
+                heads = set(result.scalars().all())
+        finally:
+            for engine in engines:
+                await engine.dispose()
+    assert [o for o in outcomes if o is not None] == []
+    assert {"0002_basket", "0003_jobs"} <= heads
