@@ -131,6 +131,8 @@ _INFO = re.compile(
 _NAME = re.compile(rb"\sname=\"([^\"]*)\"")
 _VALUE = re.compile(rb"\svalue=\"[^\"]*\"")
 _READ_BY_PYVO = {b"query_status", b"error"}
+#: The table's name in its start tag: DaCHS draws a new one for every answer.
+_TABLE_NAME = re.compile(rb"(<TABLE\b[^>]*?\s)name=\"[^\"]*\"")
 
 
 def _blank_info(match: re.Match[bytes]) -> bytes:
@@ -143,8 +145,9 @@ def _blank_info(match: re.Match[bytes]) -> bytes:
 
 def judgement_key(header: TableHeader) -> bytes:
     """The key of an answer's judgement: its FIELD section's key and its stand-in document,
-    query-echoing INFOs blank."""
-    return header.key + b"\0" + _INFO.sub(_blank_info, header.stand_in)
+    query-echoing INFOs and the table's name blank (neither astropy nor pyvo judge by it)."""
+    stand_in = _TABLE_NAME.sub(rb'\1name=""', header.stand_in, count=1)
+    return header.key + b"\0" + _INFO.sub(_blank_info, stand_in)
 
 
 @dataclass(frozen=True, slots=True)

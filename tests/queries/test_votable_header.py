@@ -185,3 +185,20 @@ def test_the_datalink_service_is_the_same_from_a_kept_judgement() -> None:
         assert {r.datalink for r in result.records} == {expected}
     assert HEADERS.hits == 2
     assert len(JUDGEMENTS) == 1
+
+
+def test_answers_whose_tables_are_named_anew_each_time_share_a_judgement() -> None:
+    # DaCHS names the results table at random in every answer (here name="ndtopembnlea")
+    content = (VOTABLES / "scs.xml").read_bytes()
+    renamed = content.replace(b'<TABLE name="ndtopembnlea"', b'<TABLE name="ndololuhpwea"', 1)
+    assert renamed != content
+    first, second = (table_header(split_binary_stream(c).metadata) for c in (content, renamed))  # type: ignore[union-attr]
+    assert first is not None
+    assert second is not None
+    assert first.stand_in != second.stand_in
+    assert judgement_key(first) == judgement_key(second)
+    read(content)
+    read(content)  # the judgement is kept once the columns are known
+    assert len(JUDGEMENTS) == 1
+    assert read(renamed) == read(content)
+    assert len(JUDGEMENTS) == 1
