@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,23 +25,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_gateway(
-    *,
-    config: Path | None = None,
-    env: Mapping[str, str] = {},
-    log: Path | None = None,
-    port: int | None = None,
-    startup_timeout: float = 60,
-    args: Sequence[str] = (),
-) -> Iterator[str]:
-    """Start the gateway, wait until /health answers, yield its URL, stop it on exit.
-
-    ``env`` is added to this process's environment; ``log`` receives its output
-    (discarded otherwise); ``args`` are more options of ``serve``.
-    """
-    with gateway_process(
-        config=config, env=env, log=log, port=port, startup_timeout=startup_timeout, args=args
-    ) as (url, _):
+def running_gateway(**options: Any) -> Iterator[str]:
+    """As ``gateway_process`` (the same keywords), yielding the gateway's URL only."""
+    with gateway_process(**options) as (url, _):
         yield url
 
 
@@ -54,7 +41,9 @@ def gateway_process(
     startup_timeout: float = 60,
     args: Sequence[str] = (),
 ) -> Iterator[tuple[str, int]]:
-    """As ``running_gateway``, yielding the URL and the process id."""
+    """Start the gateway, wait until /health answers, yield its URL and process id, stop it
+    on exit. ``env`` is added to this process's environment; ``log`` receives its output
+    (discarded otherwise)."""
     port = port or free_port()
     command = [sys.executable, "-m", "esap_graphql", "serve", "--port", str(port)]
     if config is not None:
