@@ -93,10 +93,13 @@ def gateway_cpu(port: str) -> float:
             # kernel keeps it: /proc's utime + stime come in 10 ms ticks, too coarse for a
             # multi-query of 50 datasets (about 75 ms)
             with contextlib.suppress(OSError, ValueError):
-                return sum(
-                    int((task / "schedstat").read_text().split()[0])
-                    for task in (proc / "task").iterdir()
-                ) / 1e9
+                return (
+                    sum(
+                        int((task / "schedstat").read_text().split()[0])
+                        for task in (proc / "task").iterdir()
+                    )
+                    / 1e9
+                )
             ticks = int(stat[11]) + int(stat[12])  # utime, stime
             return ticks / os.sysconf("SC_CLK_TCK")
     raise RuntimeError(f"no gateway process on port {port}")
