@@ -152,13 +152,13 @@ class AsyncioStream(AsyncNetworkStream):
             raise httpcore.WriteError(str(connection.error) or type(connection.error).__name__)
 
     async def aclose(self) -> None:
-        # as anyio's socket stream: close, let the loop flush once, then drop the socket
+        # as anyio's socket stream: close, let the loop flush once, then drop the socket;
+        # the drop is scheduled rather than awaited, so a cancelled caller still closes
         if self._closed:
             return
         self._closed = True
         self._transport.close()
-        await asyncio.sleep(0)
-        self._transport.abort()
+        asyncio.get_running_loop().call_soon(self._transport.abort)
 
     async def start_tls(
         self,

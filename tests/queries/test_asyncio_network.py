@@ -371,6 +371,27 @@ def test_the_same_on_uvloop(tmp_path: Path) -> None:
             await test_a_peer_that_does_not_read_is_a_write_timeout(serve)
             await test_unread_bytes_stop_the_socket_reads(serve)
             await test_the_guarded_backend_uses_it(serve)
+            await test_closing_needs_no_await_and_closes_the_socket(serve)
             assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
 
     uvloop.run(all_of_them())
+
+
+async def test_closing_needs_no_await_and_closes_the_socket(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    """aclose never suspends (a cancelled caller still closes); the socket is gone after one
+    turn of the loop, and the stream refuses further use."""
+    server = await serve(keep_alive)
+    stream = await AsyncioBackend().connect_tcp("127.0.0.1", server.port, timeout=5)
+    sock = stream.get_extra_info("socket")
+    closing = stream.aclose()
+    with pytest.raises(StopIteration):
+        closing.send(None)  # done without suspending
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert sock.fileno() == -1
+    with pytest.raises(httpcore.ReadError):
+        await stream.read(10, timeout=1)
+    with pytest.raises(httpcore.WriteError):
+        await stream.write(b"x", timeout=1)
