@@ -78,7 +78,8 @@ def gateway_process(
 
 
 def gateway_cpu(port: str) -> float:
-    """CPU seconds (user + system) used so far by the gateway process serving on ``port``."""
+    """CPU seconds (user + system) used so far by the gateway process serving on ``port``
+    (by its threads alive now, when the kernel counts them in nanoseconds)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -88,6 +89,17 @@ def gateway_cpu(port: str) -> float:
         except OSError:
             continue
         if b"serve" in command and port.encode() in command:
+            # nanoseconds on the CPU of each thread (the scheduler's count), where the
+            # kernel keeps it: /proc's utime + stime come in 10 ms ticks, too coarse for a
+            # multi-query of 50 datasets (about 75 ms)
+            with contextlib.suppress(OSError, ValueError):
+                return (
+                    sum(
+                        int((task / "schedstat").read_text().split()[0])
+                        for task in (proc / "task").iterdir()
+                    )
+                    / 1e9
+                )
             ticks = int(stat[11]) + int(stat[12])  # utime, stime
             return ticks / os.sysconf("SC_CLK_TCK")
     raise RuntimeError(f"no gateway process on port {port}")

@@ -18,13 +18,14 @@ It prints, side by side:
    all; the same N queries one after another with pyvo (as in a notebook, up to
    ``--serial-max``); a repeated multi-query answered from the gateway's cache.
    The first multi-query of each size (new connections) is reported apart.
-2. The gateway's CPU per dataset answer (its utime + stime from /proc over cold
-   multi-queries of ``--cpu-n`` datasets), for BINARY and TABLEDATA, with a
-   breakdown measured in this process: reading the answer
+2. The gateway's CPU per dataset answer (its threads' CPU time, in nanoseconds,
+   from /proc over cold multi-queries of ``--cpu-n`` datasets), for BINARY and
+   TABLEDATA, with a breakdown measured in this process: reading the answer
    (``votable_to_result``), the HTTP exchange (``ServiceClients.fetch``, httpx,
    with the egress guard and the answer budget, against a zero-latency
-   archive) beside a raw asyncio exchange (the floor), and the rest (GraphQL,
-   the query service, uvicorn, asyncio) as the difference.
+   archive, on uvloop as in the gateway) beside a raw asyncio exchange (the
+   floor), and the rest (GraphQL, the query service, uvicorn, the event loop)
+   as the difference.
 3. A multi-query over 10 VO + 10 REST/JSON datasets (issue 12).
 
     .venv/bin/python benchmarks/multi_query.py [--latency 0.3] [--repeat 5] \\
@@ -49,6 +50,7 @@ from typing import Any
 
 import httpx
 import pyvo
+import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -454,9 +456,10 @@ def main() -> None:
                 cold, warm, cpu = cold_rounds(http, archive_url, mixed, args.repeat, port, 7.0)
                 mixed_p50 = statistics.median(cold[1:])
 
-            # the breakdown, in this process, against the zero-latency archive
-            exchange = asyncio.run(_httpx_rounds(instant_url, n, 10))
-            raw = asyncio.run(_raw_rounds(instant_url, n, 10))
+            # the breakdown, in this process, against the zero-latency archive, on uvloop
+            # as the gateway (uvicorn) runs
+            exchange = uvloop.run(_httpx_rounds(instant_url, n, 10))
+            raw = uvloop.run(_raw_rounds(instant_url, n, 10))
         print(
             f"{'answer':>10} {'total':>8} {'read':>8} {'HTTP':>8} {'rest':>8} {'target':>8}"
             f"   (HTTP: httpx + guard + budget; raw asyncio HTTP/1.1 {raw * 1000:.2f} ms)"

@@ -68,7 +68,7 @@ def serve(args: argparse.Namespace) -> int:
         from esap_graphql.app import create_app, freeze_loaded
 
         app = create_app(settings)
-        freeze_loaded()
+        freeze_loaded(settings.gc_young_threshold)
         uvicorn.run(app, **options)
         return 0
     # each worker process builds its app from the environment: pass it what the command

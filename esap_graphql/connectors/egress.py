@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
-from httpcore._backends.auto import AutoBackend
+
+from esap_graphql.connectors.asyncio_network import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -106,11 +107,12 @@ def _literal(host: str) -> IPAddress | None:
 
 class GuardedBackend(AsyncNetworkBackend):
     """httpcore's network backend, resolving names itself and connecting only to addresses
-    the policy accepts (the vetted address is the one connected to)."""
+    the policy accepts (the vetted address is the one connected to); the connection itself
+    is made by ``inner``, by default ``AsyncioBackend`` (plain asyncio, not anyio)."""
 
     def __init__(self, policy: EgressPolicy, inner: AsyncNetworkBackend | None = None) -> None:
         self._policy = policy
-        self._inner = inner or AutoBackend()
+        self._inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,

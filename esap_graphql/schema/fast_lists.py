@@ -119,7 +119,16 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item_type = item_type.of_type
         if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of is not None:
             return _FALLBACK
-        plan = self._plan(item_type, field_details_list)
+        # the same selection recurs for every item of an outer list (each dataset's rows in
+        # a multi-query): planned once per operation (one execution context), keyed by the
+        # identity of the selection's nodes, which the operation's document keeps alive
+        # (and its variables, which @skip and @include read, are fixed for the operation)
+        key = (item_type.name, *((id(d.node), id(d.defer_usage)) for d in field_details_list))
+        plans = self.__dict__.setdefault("_fast_list_plans", {})
+        if key in plans:
+            plan = plans[key]
+        else:
+            plan = plans[key] = self._plan(item_type, field_details_list)
         if plan is None:
             return _FALLBACK
         try:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from esap_graphql.connectors.http import ServiceClients, fetch
+from esap_graphql.connectors.http import AnswerCookies, ServiceClients, fetch, lazy_cookies
 from esap_graphql.domain.errors import (
     ArchiveFailure,
     ArchiveTimeout,
@@ -123,5 +123,55 @@ async def test_service_pools_share_one_tls_context() -> None:
         assert clients.for_service("https://a.test") is first
         contexts = {id(c._transport._pool._ssl_context) for c in (first, second)}  # type: ignore[attr-defined]
         assert len(contexts) == 1
+    finally:
+        await clients.aclose()
+
+
+async def test_answer_cookies_keep_and_send_what_httpx_does() -> None:
+    """Cookies are read only from answers that set one: what is kept and sent back is
+    exactly what a plain httpx client keeps and sends."""
+    answers = [
+        httpx.Response(200, content=b"a"),
+        httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/tap"}, content=b"b"),
+        httpx.Response(200, content=b"c"),
+        httpx.Response(
+            200,
+            headers=[
+                ("Set-Cookie", "other=1; Path=/"),
+                ("Set-Cookie", "gone=x; Max-Age=0"),
+                ("Set-Cookie", "elsewhere=2; Domain=other.test"),
+            ],
+            content=b"d",
+        ),
+        httpx.Response(200, headers={"Set-Cookie2": 'v2=3; Version="1"'}, content=b"e"),
+        httpx.Response(200, content=b"f"),
+    ]
+    paths = ["/tap/sync", "/tap/sync", "/tap/async", "/tap/sync", "/", "/tap/sync"]
+
+    async def run(http: httpx.AsyncClient) -> tuple[list[str | None], list[tuple[str, str | None]]]:
+        sent: list[str | None] = []
+        replies = iter(answers)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            sent.append(request.headers.get("cookie"))
+            return next(replies)
+
+        http._transport = httpx.MockTransport(handler)
+        async with http:
+            for path in paths:
+                await http.get(f"http://archive.test{path}")
+        return sent, sorted((c.name, c.value) for c in http.cookies.jar)
+
+    plain = await run(httpx.AsyncClient())
+    lazy = await run(lazy_cookies(httpx.AsyncClient()))
+    assert lazy == plain
+    assert plain[0][2] == "session=abc"  # the test does exercise the jar
+    assert isinstance(lazy_cookies(httpx.AsyncClient()).cookies, AnswerCookies)
+
+
+async def test_service_clients_read_cookies_lazily() -> None:
+    clients = ServiceClients(timeout=httpx.Timeout(5), per_service=1)
+    try:
+        assert isinstance(clients.for_service("archive").cookies, AnswerCookies)
     finally:
         await clients.aclose()

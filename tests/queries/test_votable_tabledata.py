@@ -130,6 +130,10 @@ def test_markup_and_entities_in_cells() -> None:
         (b"<TD>x</TD>", b"<TD>x&#0;</TD>"),  # no XML character
         (b"<TD>x</TD>", b"<TD>x\x01</TD>"),  # nor this
         (b"<TD>x</TD>", b"<TD>&amp;x & y</TD>"),  # a bare ampersand
+        (b"<TR>", b"<TR >"),  # space inside a tag (valid XML, left to the parser)
+        (b"<TD>1</TD>", b"<TD>1</TD >"),
+        (b"<TD>1</TD>", b"<TD>1</TD>x"),  # text between cells
+        (b"<TR>", b"x<TR>"),  # and between rows
     ],
 )
 def test_other_markup_is_left_to_astropy(old: bytes, new: bytes) -> None:
