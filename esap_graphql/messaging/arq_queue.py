@@ -82,6 +82,48 @@ return ids
 """
 
 
+#: One look at the queue by a worker, in one round trip (KEYS: queue, arq's abort set):
+#:  - forget the arq jobs the worker finished since its last look, as arq's ``finish_job``
+#:    does with ``keep_result=0`` (ARGV[8:], pairs of arq job id and '1' when the job ended,
+#:    '0' when it was cancelled at shutdown: then only its in-progress key goes);
+#:  - read the abort set and drop entries as arq's ``_cancel_aborted_jobs`` does (cut-off
+#:    score ARGV[7]);
+#:  - claim up to ARGV[2] due jobs as ``CLAIM_SCRIPT`` does, and read for each what arq's
+#:    ``run_job`` reads first in its own round trip: the job (prefix ARGV[5]), its try count
+#:    (retry key prefix ARGV[6], kept 88400 s as arq does) and whether it was aborted before it
+#:    started (removed from the abort set).
+#: Returns {aborted ids, {{id, job or nil, try, 1 if aborted}, ...}}.
+POLL_SCRIPT = """
+local queue, aborts = KEYS[1], KEYS[2]
+local progress, job, retry = ARGV[3], ARGV[5], ARGV[6]
+for i = 8, #ARGV, 2 do
+  local id = ARGV[i]
+  if ARGV[i + 1] == '1' then
+    redis.call('DEL', progress .. id, retry .. id, job .. id)
+    redis.call('ZREM', aborts, id)
+    redis.call('ZREM', queue, id)
+  else
+    redis.call('DEL', progress .. id)
+  end
+end
+local aborted = redis.call('ZRANGE', aborts, 0, -1)
+redis.call('ZREMRANGEBYSCORE', aborts, ARGV[7], '+inf')
+local claimed = {}
+if tonumber(ARGV[2]) > 0 then
+  local ids = redis.call('ZRANGEBYSCORE', queue, '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', queue, id)
+    redis.call('PSETEX', progress .. id, ARGV[4], '1')
+    local payload = redis.call('GET', job .. id)
+    local try = redis.call('INCR', retry .. id)
+    redis.call('EXPIRE', retry .. id, 88400)
+    claimed[#claimed + 1] = {id, payload, try, redis.call('ZREM', aborts, id)}
+  end
+end
+return {aborted, claimed}
+"""
+
+
 def arq_job_id(job_id: str, attempt: int) -> str:
     """arq's id for one attempt of a job (a retry is a new arq job)."""
     return f"{job_id}.{attempt}"
