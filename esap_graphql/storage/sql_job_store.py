@@ -129,6 +129,17 @@ _GET = select(_T).where(_T.c.id == bindparam("job_id"))
 _COUNT_UNFINISHED = select(func.count()).where(
     _T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED)
 )
+#: ``INSERT INTO jobs SELECT <the job> WHERE (<the owner's unfinished jobs>) < :limit``
+_INSERT_UNDER_LIMIT = _T.insert().from_select(
+    [c.name for c in _T.c],
+    select(*(bindparam(c.name, type_=c.type) for c in _T.c)).where(
+        select(func.count())
+        .select_from(_T)
+        .where(_T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED))
+        .scalar_subquery()
+        < bindparam("limit")
+    ),
+)
 
 
 @functools.cache
@@ -171,10 +182,16 @@ class SqlJobStore:
         async with self._sqlite_writes, self._engine.begin() as conn:
             yield conn
 
-    async def add(self, job: Job) -> None:
+    async def add(self, job: Job, *, max_unfinished: int | None = None) -> bool:
         # a Core insert: the ORM unit of work costs more than the write itself here
+        values = to_row_values(job)
         async with self._write() as conn:
-            await conn.execute(_INSERT, to_row_values(job))
+            if max_unfinished is None:
+                await conn.execute(_INSERT, values)
+                return True
+            values["limit"] = max_unfinished
+            result = await conn.execute(_INSERT_UNDER_LIMIT, values)
+        return bool(result.rowcount)
 
     async def get(self, job_id: str) -> Job | None:
         async with self._read() as conn:
