@@ -4,9 +4,11 @@ arq's default pickle serialisation would let anyone able to write to Redis run c
 workers; jobs here carry only a job id, an attempt number and the job's type, so JSON is all
 we need.
 
-Enqueueing and claiming are each one Redis script (one round trip), written against arq's
-key layout (``arq.constants``) and its job encoding (``arq.jobs.serialize_job``), so that
-arq's worker runs what they queue; ``tests/jobs/test_worker_layout.py`` checks that layout.
+Enqueueing is one Redis script (one round trip), and so is a worker's look at the queue
+(forget finished jobs, read the abort set, claim), written against arq's key layout
+(``arq.constants``) and its job encoding (``arq.jobs.serialize_job``), so that arq's worker
+code runs what they queue; ``tests/jobs/test_worker_layout.py`` checks that layout and
+``tests/jobs/test_worker_claims.py`` that a job leaves Redis as arq's own worker leaves it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ return 1
 #: Claim up to ARGV[2] queued arq jobs due by ARGV[1] (ms): take them out of the queue and
 #: mark them in progress for ARGV[4] ms (arq's key, prefix ARGV[3]). Atomic, so of several
 #: workers exactly one gets each job, and none spends a round trip on a job another took.
-#: KEYS: queue.
+#: KEYS: queue. (Workers claim through ``POLL_SCRIPT``, which does this and more; this one
+#: is the claim alone, for the bare-Redis floor of ``benchmarks/jobs.py``.)
 CLAIM_SCRIPT = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
