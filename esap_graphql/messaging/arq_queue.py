@@ -4,9 +4,11 @@ arq's default pickle serialisation would let anyone able to write to Redis run c
 workers; jobs here carry only a job id, an attempt number and the job's type, so JSON is all
 we need.
 
-Enqueueing and claiming are each one Redis script (one round trip), written against arq's
-key layout (``arq.constants``) and its job encoding (``arq.jobs.serialize_job``), so that
-arq's worker runs what they queue; ``tests/jobs/test_worker_layout.py`` checks that layout.
+Enqueueing is one Redis script (one round trip), and so is a worker's look at the queue
+(forget finished jobs, read the abort set, claim), written against arq's key layout
+(``arq.constants``) and its job encoding (``arq.jobs.serialize_job``), so that arq's worker
+code runs what they queue; ``tests/jobs/test_worker_layout.py`` checks that layout and
+``tests/jobs/test_worker_claims.py`` that a job leaves Redis as arq's own worker leaves it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ return 1
 #: Claim up to ARGV[2] queued arq jobs due by ARGV[1] (ms): take them out of the queue and
 #: mark them in progress for ARGV[4] ms (arq's key, prefix ARGV[3]). Atomic, so of several
 #: workers exactly one gets each job, and none spends a round trip on a job another took.
-#: KEYS: queue.
+#: KEYS: queue. (Workers claim through ``POLL_SCRIPT``, which does this and more; this one
+#: is the claim alone, for the bare-Redis floor of ``benchmarks/jobs.py``.)
 CLAIM_SCRIPT = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
@@ -79,6 +82,48 @@ for _, id in ipairs(ids) do
   redis.call('PSETEX', ARGV[3] .. id, ARGV[4], '1')
 end
 return ids
+"""
+
+
+#: One look at the queue by a worker, in one round trip (KEYS: queue, arq's abort set):
+#:  - forget the arq jobs the worker finished since its last look, as arq's ``finish_job``
+#:    does with ``keep_result=0`` (ARGV[8:], pairs of arq job id and '1' when the job ended,
+#:    '0' when it was cancelled at shutdown: then only its in-progress key goes);
+#:  - read the abort set and drop entries as arq's ``_cancel_aborted_jobs`` does (cut-off
+#:    score ARGV[7]);
+#:  - claim up to ARGV[2] due jobs as ``CLAIM_SCRIPT`` does, and read for each what arq's
+#:    ``run_job`` reads first in its own round trip: the job (prefix ARGV[5]), its try count
+#:    (retry key prefix ARGV[6], kept 88400 s as arq does) and whether it was aborted before it
+#:    started (removed from the abort set).
+#: Returns {aborted ids, {{id, job or nil, try, 1 if aborted}, ...}}.
+POLL_SCRIPT = """
+local queue, aborts = KEYS[1], KEYS[2]
+local progress, job, retry = ARGV[3], ARGV[5], ARGV[6]
+for i = 8, #ARGV, 2 do
+  local id = ARGV[i]
+  if ARGV[i + 1] == '1' then
+    redis.call('DEL', progress .. id, retry .. id, job .. id)
+    redis.call('ZREM', aborts, id)
+    redis.call('ZREM', queue, id)
+  else
+    redis.call('DEL', progress .. id)
+  end
+end
+local aborted = redis.call('ZRANGE', aborts, 0, -1)
+redis.call('ZREMRANGEBYSCORE', aborts, ARGV[7], '+inf')
+local claimed = {}
+if tonumber(ARGV[2]) > 0 then
+  local ids = redis.call('ZRANGEBYSCORE', queue, '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', queue, id)
+    redis.call('PSETEX', progress .. id, ARGV[4], '1')
+    local payload = redis.call('GET', job .. id)
+    local try = redis.call('INCR', retry .. id)
+    redis.call('EXPIRE', retry .. id, 88400)
+    claimed[#claimed + 1] = {id, payload, try, redis.call('ZREM', aborts, id)}
+  end
+end
+return {aborted, claimed}
 """
 
 

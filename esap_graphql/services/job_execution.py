@@ -269,6 +269,8 @@ class JobMaintenance:
         self._max_attempts = max_attempts
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        #: QUEUED attempts whose message the last round found missing (job id, attempts)
+        self._missing: set[tuple[str, int]] = set()
 
     def start(self) -> None:
         """Run ``tick`` every interval in the background."""
@@ -309,9 +311,7 @@ class JobMaintenance:
                 collections.Counter((job.type, job.phase.value) for job in (*queued, *executing))
             )
             if self._lost is not None:  # waiting for a message the queue no longer has
-                for job in await self._lost([j for j in queued if j.worker is None]):
-                    logger.warning("job %s: its queue message was lost; queued again", job.id)
-                    await self._requeue(job, job.attempts + 1)
+                await self._requeue_lost([j for j in queued if j.worker is None])
         for job in executing:
             if job.start_time is not None and job.execution_duration:
                 limit = job.start_time + timedelta(seconds=job.execution_duration + _OVERDUE_GRACE)
@@ -319,6 +319,19 @@ class JobMaintenance:
                     await self.end_overdue(job)
         for job in await self._store.expired(now):
             await self.destroy(job)
+
+    async def _requeue_lost(self, queued: list[Job]) -> None:
+        # A message missing at one look may only be late (the job is stored before it is
+        # queued) or spent a moment ago (its worker finished it after the store was read):
+        # lost is missing at two rounds in a row for the same attempt.
+        assert self._lost is not None
+        missing = {(job.id, job.attempts): job for job in await self._lost(queued)}
+        seen_before, self._missing = self._missing, set(missing)
+        for key, job in missing.items():
+            if key in seen_before:
+                logger.warning("job %s: its queue message was lost; queued again", job.id)
+                self._missing.discard(key)
+                await self._requeue(job, job.attempts + 1)
 
     async def end_overdue(self, job: Job) -> None:
         """A job still EXECUTING well past its duration (its worker could not record the

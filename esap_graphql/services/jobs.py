@@ -110,8 +110,6 @@ class JobService:
         if not isinstance(parameters, Mapping):
             raise InvalidJobParameters(type_name, ("parameters: must be an object",))
         normalised = job_type.validate(parameters)
-        if await self._store.count_unfinished(user.id) >= self._policy.max_unfinished_jobs:
-            raise TooManyJobs(self._policy.max_unfinished_jobs)
         now = utc_now()
         job = Job(
             id=uuid.uuid4().hex,
@@ -124,7 +122,8 @@ class JobService:
             execution_duration=self._duration(execution_duration),
             destruction_time=now + self._policy.destruction_delay,
         )
-        await self._store.add(job)
+        if not await self._store.add(job, max_unfinished=self._policy.max_unfinished_jobs):
+            raise TooManyJobs(self._policy.max_unfinished_jobs)
         await self._announce(job)
         if run:
             await self._queue.enqueue(job, 1)

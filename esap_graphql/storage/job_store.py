@@ -24,8 +24,9 @@ UNFINISHED = frozenset(
 class JobStore(Protocol):
     """Where jobs live between requests, workers and restarts."""
 
-    async def add(self, job: Job) -> None:
-        """Store a new job."""
+    async def add(self, job: Job, *, max_unfinished: int | None = None) -> bool:
+        """Store a new job; with ``max_unfinished``, only if its owner has fewer unfinished
+        jobs than that (one statement: no count and insert apart). False when not stored."""
 
     async def get(self, job_id: str) -> Job | None:
         """The job, or None."""

@@ -19,8 +19,11 @@ class InMemoryJobStore:
         self.jobs: dict[str, Job] = {}
         self.workers: dict[str, datetime] = {}
 
-    async def add(self, job: Job) -> None:
+    async def add(self, job: Job, *, max_unfinished: int | None = None) -> bool:
+        if max_unfinished is not None and await self.count_unfinished(job.owner) >= max_unfinished:
+            return False
         self.jobs[job.id] = job
+        return True
 
     async def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)

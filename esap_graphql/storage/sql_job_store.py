@@ -1,16 +1,21 @@
 """Jobs in SQLite or PostgreSQL (SQLAlchemy Core); every phase change is one conditional
-``UPDATE ... WHERE phase IN (the move's sources) RETURNING *``."""
+``UPDATE ... WHERE phase IN (the move's sources) RETURNING *``.
+
+The statements of a job's life (count, insert, get, compare-and-set) are built once and
+reused with bound parameters: building and cache-keying a new statement object per call cost
+more CPU than the database round trip."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from esap_graphql.domain.jobs import ErrorType, Job, JobError, JobFilter, JobResult, UnknownJob
@@ -49,9 +54,9 @@ def _to_row_values(changes: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def to_row(job: Job) -> JobRow:
-    """The table row of a job."""
-    values = _to_row_values(
+def to_row_values(job: Job) -> dict[str, Any]:
+    """The column values of a job's row."""
+    return _to_row_values(
         {
             "id": job.id,
             "owner": job.owner,
@@ -71,7 +76,6 @@ def to_row(job: Job) -> JobRow:
             "worker": job.worker,
         }
     )
-    return JobRow(**values)
 
 
 def from_row(row: Any) -> Job:
@@ -114,6 +118,40 @@ def from_row(row: Any) -> Job:
 _T = JobRow.__table__  # type: ignore[attr-defined]
 
 
+def _phase_in(phases: Iterable[str]) -> Any:
+    # ``phase = a OR phase = b``: ``IN`` with a list is an "expanding" parameter that
+    # SQLAlchemy renders anew at every execution
+    return or_(*(_T.c.phase == p for p in sorted(phases)))
+
+
+_INSERT = _T.insert()
+_GET = select(_T).where(_T.c.id == bindparam("job_id"))
+_COUNT_UNFINISHED = select(func.count()).where(
+    _T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED)
+)
+#: ``INSERT INTO jobs SELECT <the job> WHERE (<the owner's unfinished jobs>) < :limit``
+_INSERT_UNDER_LIMIT = _T.insert().from_select(
+    [c.name for c in _T.c],
+    select(*(bindparam(c.name, type_=c.type) for c in _T.c)).where(
+        select(func.count())
+        .select_from(_T)
+        .where(_T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED))
+        .scalar_subquery()
+        < bindparam("limit")
+    ),
+)
+
+
+@functools.cache
+def _compare_and_set(phases: frozenset[str], attempts: bool) -> Any:
+    """``UPDATE jobs SET <the parameters not named below> WHERE id = :job_id AND phase IN
+    phases [AND attempts = :expect_attempts] RETURNING *``, built once per move."""
+    conditions = [_T.c.id == bindparam("job_id"), _phase_in(phases)]
+    if attempts:
+        conditions.append(_T.c.attempts == bindparam("expect_attempts"))
+    return update(_T).where(*conditions).returning(*_T.c)
+
+
 class SqlJobStore:
     """Jobs in the gateway's database (SQLite or PostgreSQL)."""
 
@@ -144,15 +182,20 @@ class SqlJobStore:
         async with self._sqlite_writes, self._engine.begin() as conn:
             yield conn
 
-    async def add(self, job: Job) -> None:
+    async def add(self, job: Job, *, max_unfinished: int | None = None) -> bool:
         # a Core insert: the ORM unit of work costs more than the write itself here
-        values = to_row(job).model_dump()
+        values = to_row_values(job)
         async with self._write() as conn:
-            await conn.execute(_T.insert().values(**values))
+            if max_unfinished is None:
+                await conn.execute(_INSERT, values)
+                return True
+            values["limit"] = max_unfinished
+            result = await conn.execute(_INSERT_UNDER_LIMIT, values)
+        return bool(result.rowcount)
 
     async def get(self, job_id: str) -> Job | None:
         async with self._read() as conn:
-            row = (await conn.execute(select(_T).where(_T.c.id == job_id))).first()
+            row = (await conn.execute(_GET, {"job_id": job_id})).first()
         return from_row(row) if row is not None else None
 
     async def find(self, owner: str, where: JobFilter) -> list[Job]:
@@ -171,28 +214,32 @@ class SqlJobStore:
         return [from_row(r) for r in rows]
 
     async def count_unfinished(self, owner: str) -> int:
-        query = select(func.count()).where(_T.c.owner == owner, _T.c.phase.in_(_UNFINISHED))
         async with self._read() as conn:
-            return int((await conn.execute(query)).scalar_one())
+            return int((await conn.execute(_COUNT_UNFINISHED, {"owner": owner})).scalar_one())
 
     async def _conditional_update(
-        self, job_id: str, conditions: list[Any], values: dict[str, Any]
+        self,
+        job_id: str,
+        phases: frozenset[str],
+        expect_attempts: int | None,
+        values: dict[str, Any],
     ) -> Job | None:
-        statement = (
-            update(_T).where(_T.c.id == job_id, *conditions).values(**values).returning(*_T.c)
-        )
+        statement = _compare_and_set(phases, expect_attempts is not None)
+        parameters = {**values, "job_id": job_id}
+        if expect_attempts is not None:
+            parameters["expect_attempts"] = expect_attempts
         async with self._write() as conn:
-            row = (await conn.execute(statement)).first()
+            row = (await conn.execute(statement, parameters)).first()
         return from_row(row) if row is not None else None
 
     async def apply(
         self, job_id: str, move: Move, *, expect_attempts: int | None = None, **changes: Any
     ) -> Job:
-        conditions: list[Any] = [_T.c.phase.in_([p.value for p in move.sources])]
-        if expect_attempts is not None:
-            conditions.append(_T.c.attempts == expect_attempts)
         job = await self._conditional_update(
-            job_id, conditions, _to_row_values({"phase": move.to, **changes})
+            job_id,
+            frozenset(p.value for p in move.sources),
+            expect_attempts,
+            _to_row_values({"phase": move.to, **changes}),
         )
         if job is None:
             current = await self.get(job_id)
@@ -204,9 +251,8 @@ class SqlJobStore:
     async def update(
         self, job_id: str, *, only_in: Iterable[ExecutionPhase], **changes: Any
     ) -> Job:
-        phases = [p.value for p in only_in]
         job = await self._conditional_update(
-            job_id, [_T.c.phase.in_(phases)], _to_row_values(changes)
+            job_id, frozenset(p.value for p in only_in), None, _to_row_values(changes)
         )
         if job is None:
             current = await self.get(job_id)

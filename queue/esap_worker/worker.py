@@ -7,12 +7,17 @@ once for each new job; an abort is broadcast on a pub/sub channel (the worker ru
 must hear it); a worker also looks again the moment one of its jobs has freed its slot.
 ``poll_delay`` is only the fallback.
 
-A poll claims as many queued jobs as the worker has free slots in one Redis script
-(``CLAIM_SCRIPT``: exactly one worker gets each job). arq instead reads a window of queued ids
-and checks each with WATCH/MULTI, and leaves running jobs in the queue for every worker to
-re-check at every poll. Taking jobs out of the queue is safe because recovery of a dead
-worker's job is ours: its heartbeat stops, and ``JobMaintenance`` queues a new attempt or ends
-the job in ERROR.
+A poll is one Redis script (``POLL_SCRIPT``): it forgets the jobs the worker finished since
+its last poll, reads the abort set, and claims as many queued jobs as the worker has free
+slots (exactly one worker gets each job), with what arq's ``run_job`` would read for each in
+a round trip of its own. arq instead reads a window of queued ids and checks each with
+WATCH/MULTI, leaves running jobs in the queue for every worker to re-check at every poll,
+and spends two more round trips per job (reading it, finishing it) and one per poll (the
+abort set). Taking jobs out of the queue is safe because recovery of a dead worker's job is
+ours: its heartbeat stops, and ``JobMaintenance`` queues a new attempt or ends the job in
+ERROR. ``WakeableWorker.run_job`` is arq's ``run_job`` for this worker's configuration (one
+function, no retries, no results kept, no cron); ``tests/jobs/test_worker_claims.py`` checks
+that it leaves Redis as arq's own does.
 """
 
 from __future__ import annotations
@@ -24,13 +29,20 @@ from collections.abc import Awaitable
 from typing import Any, cast
 
 from arq.connections import RedisSettings, create_pool
-from arq.constants import in_progress_key_prefix
-from arq.utils import timestamp_ms
+from arq.constants import (
+    abort_job_max_age,
+    abort_jobs_ss,
+    in_progress_key_prefix,
+    job_key_prefix,
+    retry_key_prefix,
+)
+from arq.jobs import SerializationError, deserialize_job_raw
+from arq.utils import ms_to_datetime, timestamp_ms
 from arq.worker import Worker, func
 
 from esap_graphql.config import Settings
 from esap_graphql.messaging.arq_queue import (
-    CLAIM_SCRIPT,
+    POLL_SCRIPT,
     RUN_JOB,
     json_deserialize,
     json_serialize,
@@ -55,7 +67,15 @@ class WakeableWorker(Worker):
         #: and the benchmark: how often the worker looked, against how many jobs it ran).
         self.polls = 0
         self.claims = 0
-        self._claim_script: Any = None  # registered on the pool in ``main``
+        self._poll_script: Any = None  # registered on the pool in ``main``
+        if self.keep_result_s or self.keep_result_forever or self.cron_jobs:
+            raise ValueError("WakeableWorker keeps no results and runs no cron jobs")
+        #: What the last poll read for each claimed job: (job, try count, aborted before start)
+        self._claimed: dict[str, tuple[bytes | None, int, bool]] = {}
+        #: Jobs run since the last poll, which forgets them: (arq job id, ended)
+        self._finished: list[tuple[str, bool]] = []
+        self._on_shutdown_after_flush = self.on_shutdown
+        self.on_shutdown = self._flush_then_shutdown
 
     async def _listen(self) -> None:
         while True:
@@ -93,34 +113,73 @@ class WakeableWorker(Worker):
                 logger.exception("ready list failed; retrying")
                 await asyncio.sleep(1)
 
+    def _register(self) -> None:
+        if self._poll_script is None:
+            self._poll_script = self.pool.register_script(POLL_SCRIPT)
+
+    async def look(self, count: int) -> tuple[list[str], list[bytes]]:
+        """One round trip: forget the jobs finished since the last look, read the abort set,
+        and take up to ``count`` due jobs out of the queue (none another worker has taken).
+        Returns the aborted arq job ids and the claimed ones."""
+        self._register()
+        finished, self._finished = self._finished, []
+        args: list[Any] = [
+            timestamp_ms(),
+            count,
+            in_progress_key_prefix,
+            int(self.in_progress_timeout_s * 1000),
+            job_key_prefix,
+            retry_key_prefix,
+            timestamp_ms() + abort_job_max_age,  # what arq's _cancel_aborted_jobs drops
+        ]
+        for job_id, ended in finished:
+            args += (job_id, b"1" if ended else b"0")
+        try:
+            aborted, claimed = await self._poll_script(
+                keys=[self.queue_name, abort_jobs_ss], args=args
+            )
+        except BaseException:
+            self._finished[:0] = finished  # forgotten at the next look (idempotent)
+            raise
+        ids = []
+        for job_id_b, payload, job_try, was_aborted in claimed:
+            self._claimed[job_id_b.decode()] = (payload, int(job_try), bool(was_aborted))
+            ids.append(job_id_b)
+        return [a.decode() for a in aborted], ids
+
     async def claim(self, count: int) -> list[bytes]:
         """Take up to ``count`` due jobs out of the queue (none another worker has taken)."""
-        claimed = await self._claim_script(
-            keys=[self.queue_name],
-            args=[
-                timestamp_ms(),
-                count,
-                in_progress_key_prefix,
-                int(self.in_progress_timeout_s * 1000),
-            ],
-        )
-        return cast(list[bytes], claimed)
+        return (await self.look(count))[1]
 
     async def _poll_iteration(self) -> None:
         """Claim a job for every free slot and start them; cancel aborted jobs."""
         self.polls += 1
         free = self.max_jobs - self.job_counter
-        if free > 0 and self.allow_pick_jobs:
+        wanted = free if free > 0 and self.allow_pick_jobs else 0
+        if wanted:
             self.claims += 1
-            await self.start_jobs(await self.claim(free))
+        aborted, claimed = await self.look(wanted)
+        await self.start_jobs(claimed)
         if self.allow_abort_jobs:
-            await self._cancel_aborted_jobs()
+            await self._cancel(aborted)
         for job_id, task in list(self.tasks.items()):
             if task.done():
                 del self.tasks[job_id]
                 if not task.cancelled() and task.exception() is not None:
                     logger.error("job %s: arq failed around it", job_id, exc_info=task.exception())
         await self.heart_beat()
+
+    async def _cancel(self, aborted: list[str]) -> None:
+        # arq's _cancel_aborted_jobs after its read of the abort set (done by ``look``)
+        cancelled = set()
+        for job_id in aborted:
+            task = self.job_tasks.get(job_id)
+            if task is not None:
+                cancelled.add(job_id)
+                task.cancel()
+        if cancelled:
+            self.aborting_tasks.update(cancelled)
+            await self.pool.zrem(abort_jobs_ss, *cancelled)
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Run jobs this worker has claimed (``claim``); one slot each."""
@@ -131,6 +190,92 @@ class WakeableWorker(Worker):
             task = self.loop.create_task(self.run_job(job_id, timestamp_ms()))
             task.add_done_callback(self._slot_freed)
             self.tasks[job_id] = task
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        """arq's ``run_job`` for a job ``look`` claimed, without its two round trips: what
+        it reads first came with the claim, and the job is forgotten at the next look."""
+        payload, job_try, aborted = self._claimed.pop(job_id, (None, 1, False))
+        ended = True
+        try:
+            ended = await self._run_claimed(job_id, score, payload, job_try, aborted)
+        finally:
+            self._finished.append((job_id, ended))
+
+    async def _run_claimed(
+        self, job_id: str, score: int, payload: bytes | None, job_try: int, aborted: bool
+    ) -> bool:
+        """Run the job; False when it was cancelled to be run again (arq then forgets only
+        its in-progress key)."""
+        if payload is None:
+            logger.warning("job %s expired", job_id)
+            self.jobs_failed += 1
+            return True
+        try:
+            name, args, kwargs, enqueue_try, enqueue_ms = deserialize_job_raw(
+                payload, deserializer=self.job_deserializer
+            )
+        except SerializationError:
+            logger.exception("deserializing job %s failed", job_id)
+            self.jobs_failed += 1
+            return True
+        function = self.functions.get(name)
+        if aborted or function is None:
+            if aborted:
+                logger.info("job %s aborted before start", job_id)
+            else:
+                logger.warning("job %s, function %r not found", job_id, name)
+            self.jobs_failed += 1
+            return True
+        job_try = max(job_try, enqueue_try or 0)
+        max_tries = self.max_tries if function.max_tries is None else function.max_tries
+        if job_try > max_tries:
+            logger.warning("job %s: max %d retries exceeded", job_id, max_tries)
+            self.jobs_failed += 1
+            return True
+        ctx = {
+            **self.ctx,
+            "job_id": job_id,
+            "job_try": job_try,
+            "enqueue_time": ms_to_datetime(enqueue_ms),
+            "score": score,
+        }
+        if self.on_job_start:
+            await self.on_job_start(ctx)
+        timeout_s = self.job_timeout_s if function.timeout_s is None else function.timeout_s
+        ended = True
+        task = self.loop.create_task(function.coroutine(ctx, *args, **kwargs))
+        self.job_tasks[job_id] = task
+        try:
+            await asyncio.wait_for(task, timeout_s)
+        except asyncio.CancelledError:
+            if job_id in self.aborting_tasks:  # aborted: arq ends it
+                logger.info("job %s aborted", job_id)
+                self.aborting_tasks.remove(job_id)
+                self.jobs_failed += 1
+            else:  # shutdown: arq would run it again (our executor hands it back)
+                logger.info("job %s cancelled, will be run again", job_id)
+                self.jobs_retried += 1
+                ended = False
+        except Exception as exc:
+            logger.exception("job %s failed, %s: %s", job_id, exc.__class__.__name__, exc)
+            self.jobs_failed += 1
+        else:
+            self.jobs_complete += 1
+        finally:
+            del self.job_tasks[job_id]
+        if self.on_job_end:
+            await self.on_job_end(ctx)
+        if self.after_job_end:
+            await self.after_job_end(ctx)
+        return ended
+
+    async def _flush_then_shutdown(self, ctx: dict[str, Any]) -> None:
+        # arq's close: after the jobs' tasks ended, before the pool closes
+        if self._finished:
+            with contextlib.suppress(Exception):
+                await self.look(0)
+        if self._on_shutdown_after_flush is not None:
+            await self._on_shutdown_after_flush(ctx)
 
     def _slot_freed(self, _task: asyncio.Task[None]) -> None:
         # Wake only now that the slot is free: a wake-up sent when the job's own code ends
@@ -148,7 +293,7 @@ class WakeableWorker(Worker):
                 default_queue_name=self.queue_name,
                 expires_extra_ms=self.expires_extra_ms,
             )
-        self._claim_script = self.pool.register_script(CLAIM_SCRIPT)
+        self._register()
         logger.info("starting worker on queue %s", self.queue_name)
         self.ctx["redis"] = self.pool
         if self.on_startup:

@@ -135,6 +135,22 @@ async def test_list_filters_and_counts(store: JobStore) -> None:
     assert await store.count_unfinished("u1") == 2
 
 
+async def test_add_under_a_limit_counts_only_the_owners_unfinished_jobs(
+    store: JobStore,
+) -> None:
+    await store.add(new_job(phase=P.QUEUED))
+    await store.add(new_job(phase=P.COMPLETED))  # ended: does not count
+    await store.add(new_job(owner="u2", phase=P.QUEUED))  # someone else's
+    kept = new_job(run_id="r", quote=utc_now())
+    assert await store.add(kept, max_unfinished=2)
+    assert await store.get(kept.id) == kept  # every attribute, as a plain add keeps them
+    refused = new_job()
+    assert not await store.add(refused, max_unfinished=2)
+    assert await store.get(refused.id) is None
+    assert await store.count_unfinished("u1") == 2
+    assert await store.add(new_job(owner="u2"), max_unfinished=2)
+
+
 async def test_orphans_and_expired(store: JobStore) -> None:
     now = utc_now()
     await store.heartbeat("alive", now)

@@ -416,3 +416,43 @@ async def test_job_deleted_while_running_leaves_no_files(rt: Runtime) -> None:
     await rt.store.delete(job.id)  # gone behind the executor's back
     await asyncio.sleep(0.5)
     assert not rt.results.directory(job.id).exists()
+
+
+async def test_a_queue_message_is_lost_only_when_missing_at_two_rounds(rt: Runtime) -> None:
+    # Each round of maintenance asks the queue which QUEUED jobs have no message; a job stored
+    # but not queued yet, or whose message its worker spent just after the store was read,
+    # is missing at one round only, and must not be queued twice.
+    pending = await rt.service.create(LOCAL_USER, "test.sleep", {})
+    queued = await rt.store.apply(pending.id, RUN)  # QUEUED, no message sent
+    missing = {queued.id}
+    requeued: list[tuple[str, int]] = []
+
+    async def lost(jobs: list[Job]) -> list[Job]:
+        return [job for job in jobs if job.id in missing]
+
+    async def requeue(job: Job, attempt: int) -> None:
+        requeued.append((job.id, attempt))
+
+    maintenance = JobMaintenance(
+        store=rt.store,
+        bus=rt.bus,
+        results=rt.results,
+        requeue=requeue,
+        abort=rt.queue.abort,
+        worker_id=None,
+        worker_timeout=5,
+        max_attempts=2,
+        interval=60,
+        lost=lost,
+    )
+    await maintenance.tick()
+    assert requeued == []  # missing once: maybe late
+    missing.clear()  # its message arrived
+    await maintenance.tick()
+    missing.add(queued.id)
+    await maintenance.tick()
+    assert requeued == []  # missing again, but not at two rounds in a row
+    await maintenance.tick()
+    assert requeued == [(queued.id, 1)]  # lost: queued again, once
+    await maintenance.tick()
+    assert requeued == [(queued.id, 1)]  # the new message gets the same grace

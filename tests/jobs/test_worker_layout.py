@@ -48,11 +48,20 @@ def test_the_arq_internals_the_worker_overrides_are_there() -> None:
     assert inspect.iscoroutinefunction(Worker.main)
     assert inspect.iscoroutinefunction(Worker._poll_iteration)
     assert callable(Worker._release_sem_dec_counter_on_complete)
+    # WakeableWorker.run_job replaces arq's (test_worker_claims compares what both leave in
+    # Redis) and reads its per-job state and counters
+    assert list(inspect.signature(Worker.run_job).parameters) == ["self", "job_id", "score"]
+    assert inspect.iscoroutinefunction(Worker.close)
     from esap_worker.worker import create_worker
 
     from esap_graphql.config import Settings
 
     worker = create_worker(Settings(redis_url="redis://127.0.0.1:6379/9"))  # does not connect
     assert isinstance(worker, Worker)
-    for name in ("job_counter", "max_jobs", "sem", "tasks", "in_progress_timeout_s", "queue_name"):
+    for name in (
+        *("job_counter", "max_jobs", "sem", "tasks", "in_progress_timeout_s", "queue_name"),
+        *("job_tasks", "aborting_tasks", "jobs_complete", "jobs_failed", "jobs_retried"),
+        *("functions", "job_timeout_s", "max_tries", "on_job_start", "on_job_end"),
+        *("after_job_end", "keep_result_s", "keep_result_forever", "cron_jobs"),
+    ):
         assert hasattr(worker, name), name
