@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
+from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix, retry_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 
@@ -57,13 +57,19 @@ def ready_list(prefix: str) -> str:
 #: Most wake-up tokens kept while no worker pops them (each is only a hint).
 MAX_READY_TOKENS = 10_000
 
-#: Enqueue one arq job unless that arq job id is already queued or ran (arq's
-#: ``enqueue_job`` does the same check with WATCH/MULTI: four round trips), and push its
-#: wake-up token. KEYS: job key, result key, queue, ready list. ARGV: payload, expiry (ms),
-#: arq job id, score, token, most tokens kept.
+#: Enqueue one arq job unless that arq job id is already in the queue or kept a result
+#: (arq's ``enqueue_job`` checks the same with WATCH/MULTI: four round trips), and push its
+#: wake-up token. A job key left by a claim that no worker took up (the worker died between
+#: claiming and recording the job, or the claim's reply was lost) is replaced, and its try
+#: count reset: maintenance queues such an attempt again (``ArqJobQueue.lost``), and the
+#: store's compare-and-set still lets only one worker run it. KEYS: job key, result key,
+#: queue, ready list, retry key. ARGV: payload, expiry (ms), arq job id, score, token, most
+#: tokens kept.
 ENQUEUE_SCRIPT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('ZSCORE', KEYS[3], ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[5])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
 redis.call('RPUSH', KEYS[4], ARGV[5])
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
@@ -163,20 +169,30 @@ class ArqJobQueue:
             RUN_JOB, (job.id, attempt, job.type, *trace), {}, None, now, serializer=json_serialize
         )
         await self._enqueue(
-            keys=[job_key_prefix + arq_id, result_key_prefix + arq_id, self._queue, self._ready],
+            keys=[
+                job_key_prefix + arq_id,
+                result_key_prefix + arq_id,
+                self._queue,
+                self._ready,
+                retry_key_prefix + arq_id,
+            ],
             args=[payload, self._expires_ms, arq_id, now, job.id, MAX_READY_TOKENS],
         )
 
     async def lost(self, jobs: list[Job]) -> list[Job]:
-        """Those of these QUEUED jobs whose next attempt has no arq job (its message was
-        lost: Redis restarted without its data, keys deleted): one round trip for all."""
+        """Those of these QUEUED jobs (no worker recorded) whose next attempt is not waiting
+        in the queue: its message was lost (Redis restarted without its data, keys deleted),
+        or a worker claimed it and never took it up (it died in between, or the claim's reply
+        was lost). Either may also be a moment's state (a job stored before it is queued, or
+        claimed while the store was read): the caller judges over two looks. One round trip
+        for all."""
         if not jobs:
             return []
         async with self._pool.pipeline(transaction=False) as pipe:
             for job in jobs:
-                pipe.exists(job_key_prefix + arq_job_id(job.id, job.attempts + 1))
-            found = await pipe.execute()
-        return [job for job, there in zip(jobs, found, strict=True) if not there]
+                pipe.zscore(self._queue, arq_job_id(job.id, job.attempts + 1))
+            scores = await pipe.execute()
+        return [job for job, score in zip(jobs, scores, strict=True) if score is None]
 
     async def abort(self, job: Job) -> None:
         if job.attempts:

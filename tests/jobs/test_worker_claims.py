@@ -150,6 +150,45 @@ async def test_claims_split_a_burst_larger_than_the_window_exactly(redis_prefix:
     assert left == 0
 
 
+async def test_a_claim_no_worker_took_up_is_queued_again_and_runs_once(
+    redis_prefix: str,
+) -> None:
+    # A worker claims a job and dies (or loses the claim's reply) before recording it: the
+    # job is out of the queue, its message and in-progress mark still there, and the store
+    # still says QUEUED with no worker. ``lost`` names it, and queueing it again replaces
+    # the stale message (its try count too, or arq's one-try rule would refuse the run).
+    [job] = await enqueue(redis_prefix, 1)
+    pool = await create_arq_pool(REDIS_URL)
+    queue = ArqJobQueue(pool=pool, prefix=redis_prefix, job_timeout=60)
+    dead = worker_for(redis_prefix, slots=1)
+    dead._pool = pool
+    executor = RecordingExecutor()
+    executor.expected = 1
+    worker = worker_for(redis_prefix, slots=10)
+    worker.ctx[STATE] = RecordingWorker(executor)
+    try:
+        assert await queue.lost([job]) == []  # waiting in the queue
+        assert await dead.claim(1) == [f"{job.id}.1".encode()]
+        assert await queue.lost([job]) == [job]
+        await queue.enqueue(job, 1)
+        assert await queue.lost([job]) == []
+        await queue.enqueue(job, 1)  # already queued again: nothing more
+        assert await pool.zcard(f"{redis_prefix}:queue") == 1
+        main = asyncio.create_task(worker.main())
+        try:
+            async with asyncio.timeout(60):  # a guard against a hang, not a timing
+                await executor.all_ran.wait()
+            await asyncio.sleep(0.2)  # a second run, if there were one, would come now
+        finally:
+            main.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await main
+            await worker.pool.aclose()
+    finally:
+        await queue.aclose()
+    assert executor.ran == [(job.id, 1, "test.sleep")]
+
+
 # ---- WakeableWorker.run_job against arq's own run_job --------------------------------------
 
 

@@ -213,8 +213,9 @@ async def test_a_subscription_hears_a_job_another_process_started(
 
 
 @pytest.mark.redis
+@pytest.mark.parametrize("how", ["message lost", "claimed by a worker that died"])
 async def test_a_job_whose_queue_message_was_lost_is_queued_again(
-    tmp_path: Path, redis_prefix: str, workers: list[WorkerProcess]
+    tmp_path: Path, redis_prefix: str, workers: list[WorkerProcess], how: str
 ) -> None:
     settings = job_settings(tmp_path, redis_url=REDIS_URL, redis_prefix=redis_prefix)
     app = create_app(settings)
@@ -226,9 +227,13 @@ async def test_a_job_whose_queue_message_was_lost_is_queued_again(
         ) as http,
     ):
         job_id = (await graphql_data(http, sleep_job(0)))["createJob"]["id"]
-        # Redis loses the message (a restart without persistence, a key deleted)
-        await client.delete(f"arq:job:{job_id}.1")
-        await client.zrem(queue_name(redis_prefix), f"{job_id}.1")
+        arq_id = f"{job_id}.1"
+        await client.zrem(queue_name(redis_prefix), arq_id)
+        if how == "message lost":  # a Redis restart without persistence, a key deleted
+            await client.delete(f"arq:job:{arq_id}")
+        else:  # what a worker's claim leaves when the worker dies before taking the job
+            await client.psetex(f"arq:in-progress:{arq_id}", 600_000, b"1")
+            await client.incr(f"arq:retry:{arq_id}")
         await asyncio.to_thread(start_worker, workers, settings, tmp_path)
         job = await until(http, job_id, "COMPLETED")
         assert job["attempts"] == 1
