@@ -18,26 +18,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 import redis
-from gateway_process import free_port, running_gateway
+import websockets
+from gateway_process import free_port, gateway_process
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/10"
+GRAPHQL_TRANSPORT_WS: Any = "graphql-transport-ws"
 CREATE = 'mutation { createJob(type: "test.sleep", run: true) { ... on Job { id } } }'
 
 
@@ -72,10 +76,10 @@ async def worker_count(env: dict[str, str]) -> int:
 def processes(
     env: dict[str, str], workers: int, port: int, logs: Path
 ) -> Iterator[tuple[str, list[int]]]:
-    """The gateway and ``workers`` worker processes; yields the gateway URL and the workers'
-    process ids when all are up."""
+    """The gateway and ``workers`` worker processes; yields the gateway URL and the process
+    ids, the gateway's first, when all are up."""
     started: list[subprocess.Popen[bytes]] = []
-    with running_gateway(env=env, log=logs / "gateway.log", port=port) as base:
+    with gateway_process(env=env, log=logs / "gateway.log", port=port) as (base, gateway):
         try:
             deadline = time.monotonic() + 60
             for i in range(workers):
@@ -92,7 +96,7 @@ def processes(
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"worker {i} did not start; see {log}")
                     time.sleep(0.05)
-            yield base, [process.pid for process in started]
+            yield base, [gateway, *(process.pid for process in started)]
         finally:
             for process in started:
                 process.terminate()
@@ -131,6 +135,96 @@ async def events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[str
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+@contextlib.asynccontextmanager
+async def lean_events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[str, Any]]]]:
+    """As ``events``, on a bare graphql-transport-ws exchange (the websockets library and
+    ``json``): the load generator's own CPU stays small beside the system it measures."""
+    queue: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+    async with websockets.connect(
+        base.replace("http", "ws", 1) + "/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        query = "subscription { myJobs { jobId phase } }"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+
+        async def listen() -> None:
+            async for message in socket:
+                event = json.loads(message)
+                if event["type"] == "next":
+                    queue.put_nowait(
+                        (time.perf_counter(), time.time(), event["payload"]["data"]["myJobs"])
+                    )
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.5)  # the server registers the subscription
+        try:
+            yield queue
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class LeanCreator:
+    """``createJob`` over kept-alive HTTP/1.1 connections written by hand (one request at a
+    time on each), for the same reason as ``lean_events``."""
+
+    def __init__(self, base: str, connections: int) -> None:
+        self._host, port = base.removeprefix("http://").split(":")
+        self._port = int(port)
+        body = json.dumps({"query": CREATE}).encode()
+        self._request = (
+            f"POST /graphql HTTP/1.1\r\nHost: {self._host}:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        self._count = connections
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
+        self._idle = asyncio.Queue()
+
+    async def __aenter__(self) -> LeanCreator:
+        for _ in range(self._count):
+            self._idle.put_nowait(await asyncio.open_connection(self._host, self._port))
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        while not self._idle.empty():
+            self._idle.get_nowait()[1].close()
+
+    async def create(self) -> str:
+        reader, writer = connection = await self._idle.get()
+        writer.write(self._request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        body = json.loads(await reader.readexactly(length))
+        self._idle.put_nowait(connection)
+        job_id: str = body["data"]["createJob"]["id"]
+        return job_id
+
+
+async def lean_throughput(
+    base: str, jobs: int, pids: list[int], concurrency: int = 32
+) -> tuple[float, dict[str, float]]:
+    """As ``throughput``, with the lean load generator (``LeanCreator``, ``lean_events``)."""
+    async with LeanCreator(base, concurrency) as creator, lean_events(base) as queue:
+        done = set[str]()
+        cpu = cpu_per_job(pids, jobs)
+        started = time.perf_counter()
+        creating = asyncio.gather(*(creator.create() for _ in range(jobs)))
+        last = started
+        while len(done) < jobs:
+            arrived, _, event = await queue.get()
+            if event["phase"] == "COMPLETED":
+                done.add(event["jobId"])
+                last = arrived
+        await creating
+        return jobs / (last - started), cpu()
 
 
 async def create(http: httpx.AsyncClient) -> str:
@@ -202,8 +296,45 @@ def background_load(base: str, rate: float) -> Iterator[None]:
         process.wait(timeout=20)
 
 
-async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
-    """Jobs per second: from the first createJob to the last COMPLETED event."""
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process alive now (this machine's server)."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        if process.info["name"] == "postgres" and process.info["cpu_times"] is not None:
+            total += process.info["cpu_times"].user + process.info["cpu_times"].system
+    return total
+
+
+def cpu_per_job(pids: list[int], jobs: int) -> Callable[[], dict[str, float]]:
+    """Start counting CPU time: this process, the gateway, the workers, Redis, PostgreSQL;
+    the returned function gives each one's milliseconds per job since then."""
+    client = redis.Redis.from_url(REDIS_URL)
+
+    def now() -> list[float]:
+        return [
+            time.process_time(),
+            cpu_seconds(pids[0]),
+            sum(cpu_seconds(pid) for pid in pids[1:]),
+            redis_cpu_seconds(client),
+            postgres_cpu_seconds(),
+        ]
+
+    before = now()
+
+    def since() -> dict[str, float]:
+        names = ("client", "gateway", "workers", "redis", "postgres")
+        return {
+            name: (b - a) * 1000 / jobs for name, a, b in zip(names, before, now(), strict=True)
+        }
+
+    return since
+
+
+async def throughput(
+    base: str, jobs: int, pids: list[int], concurrency: int = 32
+) -> tuple[float, dict[str, float]]:
+    """Jobs per second, from the first createJob to the last COMPLETED event, and the CPU
+    milliseconds per job of each process meanwhile (``cpu_per_job``)."""
     async with (
         httpx.AsyncClient(
             base_url=base, timeout=60, limits=httpx.Limits(max_connections=concurrency)
@@ -212,6 +343,7 @@ async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
     ):
         pending = set[str]()
         done = set[str]()
+        cpu = cpu_per_job(pids, jobs)
         started = time.perf_counter()
         semaphore = asyncio.Semaphore(concurrency)
 
@@ -227,7 +359,7 @@ async def throughput(base: str, jobs: int, concurrency: int = 32) -> float:
                 done.add(event["jobId"])
                 last = arrived
         await creator
-        return jobs / (last - started)
+        return jobs / (last - started), cpu()
 
 
 async def in_process_gateway(env: dict[str, str]) -> Any:
@@ -521,7 +653,8 @@ def run(args: argparse.Namespace) -> None:
             if url:
                 env["ESAP_DATABASE_URL"] = url
             try:
-                with processes(env, args.workers, free_port(), Path(tmp)) as (base, worker_pids):
+                with processes(env, args.workers, free_port(), Path(tmp)) as (base, pids):
+                    worker_pids = pids[1:]
                     if not args.bursts_only:
                         executing, completed = asyncio.run(latency(base, args.latency_jobs))
                         print(
@@ -541,8 +674,23 @@ def run(args: argparse.Namespace) -> None:
                             f"{percentile(loaded, 99):.1f} ms",
                             flush=True,
                         )
-                        rate = asyncio.run(throughput(base, args.jobs))
-                        print(f"through GraphQL: {rate:.0f} jobs/s", flush=True)
+                        rate, cpu = asyncio.run(throughput(base, args.jobs, pids))
+                        print(
+                            f"through GraphQL: {rate:.0f} jobs/s; CPU per job: "
+                            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+                            + f"; all {sum(cpu.values()):.2f} ms, so at most "
+                            f"{os.cpu_count() or 1} CPUs / {sum(cpu.values()):.2f} ms = "
+                            f"{1000 * (os.cpu_count() or 1) / sum(cpu.values()):.0f} jobs/s",
+                            flush=True,
+                        )
+                        rate, cpu = asyncio.run(lean_throughput(base, args.jobs, pids))
+                        print(
+                            f"through GraphQL, lean load generator: {rate:.0f} jobs/s; CPU per "
+                            "job: "
+                            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+                            + f"; all but the client {sum(cpu.values()) - cpu['client']:.2f} ms",
+                            flush=True,
+                        )
                         direct = asyncio.run(worker_throughput(env, args.jobs, worker_pids))
                         print(
                             f"through the service: {direct['rate']:.0f} jobs/s; create->EXECUTING "
