@@ -247,6 +247,7 @@ def _escaped(text: str) -> st.SearchStrategy[str]:
 _TEXT_CELLS = st.one_of(
     _TEXT.flatmap(_escaped),
     st.text(alphabet="ab &;#x0123ltgmpquos\x80\r\x01]>", max_size=10),  # raw, often broken
+    st.sampled_from(["]]>", "a]]>b", "x\r\ny", "&nbsp;", "&#0;", "&#xD800;"]),
 )
 _DATATYPES = ["unsignedByte", "short", "int", "long", "float", "double", "char", "unicodeChar"]
 
