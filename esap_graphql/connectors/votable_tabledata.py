@@ -43,22 +43,30 @@ _FLOATS = {"float", "double"}
 
 
 def split_tabledata(content: bytes) -> SplitAnswer | None:
-    """The document without its DATA element, and the TABLEDATA section's rows; None for
-    another shape."""
+    """The document without its DATA element, and what its TABLEDATA element holds; None for
+    another shape.
+
+    The section runs from the first ``<TABLEDATA>`` to the last ``</TABLEDATA>`` (found
+    from the end: the rows are most of the answer and are not searched here), so a
+    second table or DATA inside it is left to ``decode_tabledata``, which refuses any
+    markup but rows and cells.
+    """
     start = content.find(b"<TABLEDATA>")
-    if start == -1 or content.find(b"<TABLEDATA>", start + 1) != -1:
+    if start == -1:
         return None
     opening = _DATA_OPEN.search(content, max(0, start - 64), start + len(b"<TABLEDATA>"))
     if opening is None or opening.end() != start + len(b"<TABLEDATA>"):
         return None
-    stop = content.find(b"</TABLEDATA>", opening.end())
+    stop = content.rfind(b"</TABLEDATA>", opening.end())
     closing = _DATA_CLOSE.match(content, stop) if stop != -1 else None
     if closing is None:
         return None
     head, tail = content[: opening.start()], content[closing.end() :]
-    tables = head.count(b"<TABLE") - head.count(b"<TABLEDATA")
-    tables += tail.count(b"<TABLE") - tail.count(b"<TABLEDATA")
-    if tables != 1 or b"<DATA" in tail:
+    if b"<DATA" in tail or b"<TABLEDATA" in tail:
+        return None
+    # the head ends where the first TABLEDATA begins, the tail holds none: every "<TABLE"
+    # is a table
+    if head.count(b"<TABLE") + tail.count(b"<TABLE") != 1:
         return None
     return SplitAnswer(head + tail, content[opening.end() : stop])
 

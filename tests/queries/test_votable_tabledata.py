@@ -323,3 +323,19 @@ def test_plain_answers_take_the_fast_path(values: list[tuple[int, str, float]]) 
     for answer in (content, compact):
         assert decoded(answer) is not None
         assert_same(answer, TAPResults)
+
+
+def test_a_second_data_section_inside_the_first_is_refused() -> None:
+    content = tabledata(scalar_table())
+    rows = b"<TR>" + content.split(b"<TR>", 1)[1].split(b"</TABLEDATA>")[0]
+    nested = content.replace(
+        b"</TABLEDATA>",
+        b"</TABLEDATA></DATA></TABLE><TABLE><DATA><TABLEDATA>" + rows + b"</TABLEDATA>",
+    )
+    assert nested != content
+    split = split_tabledata(nested)
+    assert split is not None
+    assert b"<TABLE>" in split.rows  # the section was found from the end: the reader judges
+    fields = parse_votable(content, url=URL).get_first_table().fields
+    assert decode_tabledata(split.rows, fields) is None  # refuses what is not rows
+    assert_same(nested)
