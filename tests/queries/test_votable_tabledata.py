@@ -263,10 +263,8 @@ def generated_answer(draw: st.DrawFn) -> bytes:
             null = draw(st.one_of(st.none(), st.integers(*_INTEGER_RANGES[datatype])))
             values = "" if null is None else f'<VALUES null="{null}"/>'
             fields.append(f'<FIELD name="c{index}" datatype="{datatype}">{values}</FIELD>')
-            cells.append(
-                _integer_cells(datatype) | st.just(str(null)) if null is not None else
-                _integer_cells(datatype)
-            )  # fmt: skip
+            integers = _integer_cells(datatype)
+            cells.append(integers if null is None else integers | st.just(str(null)))
         elif datatype in ("float", "double"):
             fields.append(f'<FIELD name="c{index}" datatype="{datatype}"/>')
             cells.append(_FLOAT_CELLS)
