@@ -14,6 +14,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat, starmap
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -269,9 +270,7 @@ def _fallback_id(names: Sequence[str], columns: Mapping[str, list[Any]], index: 
     return "row:" + digest.hexdigest()[:20]
 
 
-def _native_columns(table: ResultTable | DecodedTable | Table) -> list[NativeColumn]:
-    if isinstance(table, ResultTable | DecodedTable):
-        return [NativeColumn(name=c.name, ucd=c.ucd, unit=c.unit) for c in table.columns]
+def _native_columns(table: Table) -> list[NativeColumn]:
     return [
         NativeColumn(
             name=name,
@@ -282,6 +281,18 @@ def _native_columns(table: ResultTable | DecodedTable | Table) -> list[NativeCol
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _described_mapping(
+    columns: tuple[ColumnInfo, ...], configured: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, ...], Mapping[str, NativeColumn]]:
+    """The column names, and which column feeds which record field, of described columns;
+    kept per column set and configuration (every answer of a table has the same ones, and
+    the header cache hands over the same tuple)."""
+    native = [NativeColumn(name=c.name, ucd=c.ucd, unit=c.unit) for c in columns]
+    mapping = map_columns(native, dict(configured))
+    return tuple(c.name for c in native), MappingProxyType(mapping)
+
+
 def table_to_records(
     table: ResultTable | DecodedTable | Table,
     field_map: Mapping[str, str],
@@ -289,9 +300,14 @@ def table_to_records(
     limit: int | None = None,
 ) -> tuple[Record, ...]:
     """Map every row to a ``Record``; native columns stay columnar until read."""
-    native_columns = _native_columns(table)
-    names = [c.name for c in native_columns]
-    mapping = map_columns(native_columns, field_map)
+    names: Sequence[str]
+    mapping: Mapping[str, NativeColumn]
+    if isinstance(table, ResultTable | DecodedTable):
+        names, mapping = _described_mapping(table.columns, tuple(field_map.items()))
+    else:
+        native_columns = _native_columns(table)
+        names = [c.name for c in native_columns]
+        mapping = map_columns(native_columns, field_map)
     nrows = len(table) if limit is None else min(len(table), limit)
     columns: dict[str, list[Any]]
     if isinstance(table, DecodedTable):

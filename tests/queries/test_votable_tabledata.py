@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.table import MaskedColumn, Table
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyvo.dal.query import DALResults
 from pyvo.dal.scs import SCSResults
 from pyvo.dal.tap import TAPResults
@@ -15,7 +18,14 @@ from pyvo.dal.tap import TAPResults
 from esap_graphql.connectors.votable import parse_votable
 from esap_graphql.connectors.votable_header import HEADERS, JUDGEMENTS
 from esap_graphql.connectors.votable_tabledata import decode_tabledata, split_tabledata
-from tests.queries.test_votable_binary import URL, assert_same, binary_votable, typed_table
+from esap_graphql.domain.errors import EsapError
+from tests.queries.test_votable_binary import (
+    URL,
+    assert_same,
+    binary_votable,
+    by_astropy,
+    typed_table,
+)
 
 VOTABLES = Path(__file__).resolve().parents[1] / "data" / "votables"
 
@@ -134,6 +144,9 @@ def test_markup_and_entities_in_cells() -> None:
         (b"<TD>1</TD>", b"<TD>1</TD >"),
         (b"<TD>1</TD>", b"<TD>1</TD>x"),  # text between cells
         (b"<TR>", b"x<TR>"),  # and between rows
+        (b"<TD>1</TD>", b"<TD>2147483648</TD>"),  # beyond the datatype: astropy clamps it
+        (b"<TD>x</TD>", b"<TD>x]]>y</TD>"),  # XML refuses it in text
+        (b"<TD>x</TD>", "<TD>x\uffff</TD>".encode()),  # no XML character
     ],
 )
 def test_other_markup_is_left_to_astropy(old: bytes, new: bytes) -> None:
@@ -171,3 +184,156 @@ def test_binary_and_several_tables_are_not_tabledata() -> None:
     )
     assert doubled != content
     assert split_tabledata(doubled) is None
+
+
+# ---- generated answers: every fast path checked against astropy --------------------------
+
+_INTEGER_RANGES = {
+    "unsignedByte": (0, 255),
+    "short": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+_PADDING = st.sampled_from(["", " ", "\t", "\n", "  \n "])
+
+
+def _padded(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(_PADDING, values, _PADDING).map("".join)
+
+
+def _integer_cells(datatype: str) -> st.SearchStrategy[str]:
+    low, high = _INTEGER_RANGES[datatype]
+    return st.one_of(
+        _padded(st.integers(low, high).map(str)),
+        st.integers(low - 1000, high + 1000).map(str),  # out of range: astropy clamps
+        st.sampled_from(["", " ", "nan", "NaN", "0x1f", "1_0", "+5", "٣", "1.0", "one"]),
+        st.text(alphabet="0123456789-+ _xe.", max_size=6),
+    )
+
+
+_FLOAT_CELLS = st.one_of(
+    _padded(st.floats(allow_nan=True, allow_infinity=True).map(repr)),
+    st.floats(width=32).map(repr),
+    st.sampled_from(
+        ["", " ", "NaN", "nan", "-inf", "+InF", "1e39", "-1e39", "1e-50", "1_0.5", "0x1p3"]
+    ),
+    st.text(alphabet="0123456789-+ _eE.naif", max_size=8),
+)
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*"ab <>&\"' \t\n]#;x", "\ufffe", "\uffff", "\U0010ffff"]),
+        st.characters(codec="utf-8", exclude_categories=["Cs"]),
+    ),
+    max_size=12,
+)
+
+
+def _escaped(text: str) -> st.SearchStrategy[str]:
+    """``text`` in a cell, each character written as itself (when XML lets it), by name or
+    by character reference."""
+    named = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;"}
+
+    def one(char: str) -> st.SearchStrategy[str]:
+        forms = [f"&#{ord(char)};", f"&#x{ord(char):X};"]
+        if char in named:
+            forms.append(named[char])
+        if char not in "<&":
+            forms.append(char)
+        return st.sampled_from(forms)
+
+    return st.tuples(*(one(c) for c in text)).map("".join)
+
+
+_TEXT_CELLS = st.one_of(
+    _TEXT.flatmap(_escaped),
+    st.text(alphabet="ab &;#x0123ltgmpquos\x80\r\x01]>", max_size=10),  # raw, often broken
+    st.sampled_from(["]]>", "a]]>b", "x\r\ny", "&nbsp;", "&#0;", "&#xD800;"]),
+)
+_DATATYPES = ["unsignedByte", "short", "int", "long", "float", "double", "char", "unicodeChar"]
+
+
+@st.composite
+def generated_answer(draw: st.DrawFn) -> bytes:
+    """A TAP-like answer with TABLEDATA written by hand, in one of the layouts writers use."""
+    datatypes = draw(st.lists(st.sampled_from(_DATATYPES), min_size=1, max_size=5))
+    fields = []
+    cells: list[st.SearchStrategy[str]] = []
+    for index, datatype in enumerate(datatypes):
+        if datatype in _INTEGER_RANGES:
+            null = draw(st.one_of(st.none(), st.integers(*_INTEGER_RANGES[datatype])))
+            values = "" if null is None else f'<VALUES null="{null}"/>'
+            fields.append(f'<FIELD name="c{index}" datatype="{datatype}">{values}</FIELD>')
+            integers = _integer_cells(datatype)
+            cells.append(integers if null is None else integers | st.just(str(null)))
+        elif datatype in ("float", "double"):
+            fields.append(f'<FIELD name="c{index}" datatype="{datatype}"/>')
+            cells.append(_FLOAT_CELLS)
+        else:
+            size = draw(st.sampled_from(["*", "16*"]))
+            fields.append(f'<FIELD name="c{index}" datatype="{datatype}" arraysize="{size}"/>')
+            cells.append(_TEXT_CELLS)
+    rows = draw(st.lists(st.tuples(*cells), max_size=4))
+    between = draw(st.sampled_from(["", "\n", " \n  "]))  # DaCHS writes none, astropy some
+    empty = draw(st.sampled_from(["<TD></TD>", "<TD/>"]))
+    section = between.join(
+        "<TR>" + between + between.join(f"<TD>{c}</TD>" if c else empty for c in row) + between
+        + "</TR>"
+        for row in rows
+    )  # fmt: skip
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
+        '<RESOURCE type="results"><INFO name="QUERY_STATUS" value="OK"/><TABLE>'
+        + "".join(fields)
+        + f"<DATA><TABLEDATA>{between}{section}{between}</TABLEDATA></DATA></TABLE>"
+        "</RESOURCE></VOTABLE>"
+    ).encode()
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(content=generated_answer())
+def test_generated_answers_read_as_astropy_reads_them(content: bytes) -> None:
+    try:
+        by_astropy(content, TAPResults, 10_000, {})
+    except EsapError:
+        assert decoded(content) is None  # astropy refuses it: so must the fast reader
+        return
+    assert_same(content, TAPResults)
+
+
+_XML_TEXT = st.text(  # characters astropy writes and XML reads
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Cn"])
+    | st.sampled_from(list("<>&\"' \t\n")),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.integers(-(2**31), 2**31 - 1), _XML_TEXT, st.floats()), min_size=1, max_size=6
+    )
+)
+def test_plain_answers_take_the_fast_path(values: list[tuple[int, str, float]]) -> None:
+    table = Table(rows=values, names=("n", "t", "f"), dtype=(np.int32, object, np.float64))
+    content = tabledata(table)
+    compact = re.sub(rb">\s+<", b"><", content)  # DaCHS's layout, no whitespace between tags
+    for answer in (content, compact):
+        assert decoded(answer) is not None
+        assert_same(answer, TAPResults)
+
+
+def test_a_second_data_section_inside_the_first_is_refused() -> None:
+    content = tabledata(scalar_table())
+    rows = b"<TR>" + content.split(b"<TR>", 1)[1].split(b"</TABLEDATA>")[0]
+    nested = content.replace(
+        b"</TABLEDATA>",
+        b"</TABLEDATA></DATA></TABLE><TABLE><DATA><TABLEDATA>" + rows + b"</TABLEDATA>",
+    )
+    assert nested != content
+    split = split_tabledata(nested)
+    assert split is not None
+    assert b"<TABLE>" in split.rows  # the section was found from the end: the reader judges
+    fields = parse_votable(content, url=URL).get_first_table().fields
+    assert decode_tabledata(split.rows, fields) is None  # refuses what is not rows
+    assert_same(nested)
