@@ -49,6 +49,17 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database, e.g. postgresql+asyncpg://host/db. "
         "Default: SQLite in data_dir.",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections a process keeps open once it has needed them.",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Further PostgreSQL connections a process opens at its busiest, each "
+        "closed again when returned (opening one costs more than a short statement).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL for the arq job queue and event bus. Default: in-process jobs.",

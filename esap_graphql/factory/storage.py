@@ -35,7 +35,11 @@ class StorageFactory(FactoryBase):
         """The database engine, with the schema migrated to the newest revision."""
         if self._engine is None:
             settings = self.settings
-            engine = create_engine(database_url(settings.database_url, settings.data_dir))
+            engine = create_engine(
+                database_url(settings.database_url, settings.data_dir),
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+            )
             self._exit.push_async_callback(engine.dispose)
             if tracing.enabled():
                 tracing.instrument_database(engine.sync_engine)
