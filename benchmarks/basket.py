@@ -100,7 +100,9 @@ async def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) ->
         async with (
             LifespanManager(app) as manager,
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://bench", timeout=120
+                transport=httpx.ASGITransport(app=manager.app),
+                base_url="http://localhost",
+                timeout=120,
             ) as client,
         ):
             for name, query in QUERIES.items():

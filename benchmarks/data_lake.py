@@ -189,7 +189,7 @@ async def main(times: int) -> None:
                 async with (
                     LifespanManager(app) as manager,
                     httpx.AsyncClient(
-                        transport=httpx.ASGITransport(app=manager.app), base_url="http://gw"
+                        transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
                     ) as http,
                 ):
                     for label, (scope, pattern) in SEARCHES.items():
