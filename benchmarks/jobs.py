@@ -578,7 +578,13 @@ async def floor_redis(jobs: int, concurrency: int = 16) -> tuple[float, float, f
         async with semaphore:
             key = f"{prefix}:job:{i}"
             await enqueue(
-                keys=[key, f"{prefix}:result:{i}", f"{prefix}:queue", f"{prefix}:ready"],
+                keys=[
+                    key,
+                    f"{prefix}:result:{i}",
+                    f"{prefix}:queue",
+                    f"{prefix}:ready",
+                    f"{prefix}:retry:{i}",
+                ],
                 args=[b"{}", 60_000, str(i), 0, str(i), 10_000],
             )
             await client.publish(f"{prefix}:events", b"{}")
