@@ -103,23 +103,22 @@ class JobExecutor:
         # a job started remotely ends from any phase the remote side reported, but only while
         # this attempt still holds it
         how = finish(to) if remote_attempt is None else finish_remote(to)
-        for delay in (0.5, 1.0, 2.0, None):
-            try:
-                job = await self._store.apply(
+        try:
+            # after the last try, maintenance ends the job once its execution duration is over
+            job = await _retried(
+                f"record {to.value}",
+                job_id,
+                (0.5, 1.0, 2.0),
+                lambda: self._store.apply(
                     job_id, how, expect_attempts=remote_attempt, end_time=utc_now(), **changes
-                )
-                break
-            except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
-                logger.info("job %s: ended after leaving EXECUTING; %s not kept", job_id, to.value)
-                return
-            except UnknownJob:  # deleted while it ran: drop what it wrote
-                await self._context.results.delete(job_id)
-                return
-            except Exception:
-                if delay is None:
-                    raise  # maintenance ends the job once its execution duration is over
-                logger.exception("job %s: could not record %s; retrying", job_id, to.value)
-                await asyncio.sleep(delay)
+                ),
+            )
+        except IllegalPhaseTransition:  # aborted (or reaped) meanwhile: that phase stands
+            logger.info("job %s: ended after leaving EXECUTING; %s not kept", job_id, to.value)
+            return
+        except UnknownJob:  # deleted while it ran: drop what it wrote
+            await self._context.results.delete(job_id)
+            return
         await self._publish(job)
 
     async def _hand_back(self, job: Job, attempt: int) -> None:
@@ -150,25 +149,23 @@ class JobExecutor:
     async def _take(self, job_id: str, attempt: int, remote: bool) -> Job | None:
         # the compare-and-set that makes this worker the job's only runner; a failure to
         # reach the store is retried (the job would otherwise stay QUEUED, its message spent)
-        for delay in (0.5, 1.0, 2.0, 4.0, None):
-            try:
-                return await self._store.apply(
+        try:
+            return await _retried(
+                "take it",
+                job_id,
+                (0.5, 1.0, 2.0, 4.0),
+                lambda: self._store.apply(
                     job_id,
                     TAKE_QUEUED if remote else TAKE,  # remote: QUEUED until it runs remotely
                     expect_attempts=attempt - 1,
                     attempts=attempt,
                     worker=self.worker_id,
                     **({} if remote else {"start_time": utc_now()}),
-                )
-            except EsapError as exc:  # aborted, deleted or already taken: nothing to do
-                logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
-                return None
-            except Exception:
-                if delay is None:
-                    raise
-                logger.exception("job %s: could not take it; retrying", job_id)
-                await asyncio.sleep(delay)
-        return None
+                ),
+            )
+        except EsapError as exc:  # aborted, deleted or already taken: nothing to do
+            logger.info("job %s attempt %d: not started (%s)", job_id, attempt, exc.message)
+            return None
 
     async def execute(self, job_id: str, attempt: int, type_name: str | None = None) -> None:
         """Run attempt ``attempt`` of the job, if it is still QUEUED for that attempt.
@@ -232,6 +229,23 @@ class JobExecutor:
 
 
 #: Seconds past its execution duration after which maintenance ends a job its worker did not.
+async def _retried(
+    what: str, job_id: str, delays: tuple[float, ...], write: Callable[[], Awaitable[Job]]
+) -> Job:
+    """``write()`` to the store, tried again after each of ``delays`` seconds when the store
+    cannot be reached; our own errors (``EsapError``: an illegal move, an unknown job) are
+    answers, raised at once."""
+    for delay in delays:
+        try:
+            return await write()
+        except EsapError:
+            raise
+        except Exception:
+            logger.exception("job %s: could not %s; retrying", job_id, what)
+            await asyncio.sleep(delay)
+    return await write()
+
+
 _OVERDUE_GRACE = 30
 
 Abort = Callable[[Job], Awaitable[None]]
