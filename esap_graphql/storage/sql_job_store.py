@@ -126,18 +126,16 @@ def _phase_in(phases: Iterable[str]) -> Any:
 
 _INSERT = _T.insert()
 _GET = select(_T).where(_T.c.id == bindparam("job_id"))
-_COUNT_UNFINISHED = select(func.count()).where(
-    _T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED)
+_COUNT_UNFINISHED = (
+    select(func.count())
+    .select_from(_T)
+    .where(_T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED))
 )
 #: ``INSERT INTO jobs SELECT <the job> WHERE (<the owner's unfinished jobs>) < :limit``
 _INSERT_UNDER_LIMIT = _T.insert().from_select(
     [c.name for c in _T.c],
     select(*(bindparam(c.name, type_=c.type) for c in _T.c)).where(
-        select(func.count())
-        .select_from(_T)
-        .where(_T.c.owner == bindparam("owner"), _phase_in(_UNFINISHED))
-        .scalar_subquery()
-        < bindparam("limit")
+        _COUNT_UNFINISHED.scalar_subquery() < bindparam("limit")
     ),
 )
 
@@ -169,11 +167,6 @@ class SqlJobStore:
         )
 
     @contextlib.asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._single.connect() as conn:
-            yield conn
-
-    @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._sqlite_writes is None:
             async with self._single.connect() as conn:
@@ -194,7 +187,7 @@ class SqlJobStore:
         return bool(result.rowcount)
 
     async def get(self, job_id: str) -> Job | None:
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             row = (await conn.execute(_GET, {"job_id": job_id})).first()
         return from_row(row) if row is not None else None
 
@@ -209,12 +202,12 @@ class SqlJobStore:
         query = query.order_by(_T.c.creation_time.desc(), _T.c.id.desc())
         if where.last is not None:
             query = query.limit(where.last)
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [from_row(r) for r in rows]
 
     async def count_unfinished(self, owner: str) -> int:
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             return int((await conn.execute(_COUNT_UNFINISHED, {"owner": owner})).scalar_one())
 
     async def _conditional_update(
@@ -267,12 +260,12 @@ class SqlJobStore:
         return bool(result.rowcount)
 
     async def expired(self, now: datetime) -> list[Job]:
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             rows = (await conn.execute(select(_T).where(_T.c.destruction_time <= now))).all()
         return [from_row(r) for r in rows]
 
     async def in_phase(self, phase: ExecutionPhase) -> list[Job]:
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             rows = (await conn.execute(select(_T).where(_T.c.phase == phase.value))).all()
         return [from_row(r) for r in rows]
 
@@ -305,6 +298,6 @@ class SqlJobStore:
             executing | taken,
             (executing & _T.c.worker.is_(None)) | (_T.c.worker.not_in(alive)),
         )
-        async with self._read() as conn:
+        async with self._single.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [from_row(r) for r in rows]
