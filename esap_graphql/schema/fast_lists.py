@@ -11,6 +11,7 @@ path, so results and errors are exactly what they would have been.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 from collections.abc import Callable, Iterable
@@ -64,6 +65,11 @@ def _getter(field_def: Any) -> Getter | None:
 
 class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with one-pass completion of lists of plain objects."""
+
+    @functools.cached_property
+    def _fast_list_plans(self) -> dict[tuple[Any, ...], Any]:
+        """Plans of this operation's list selections (``complete_list_value``)."""
+        return {}
 
     def complete_list_value(
         self,
@@ -124,7 +130,7 @@ class FastListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # identity of the selection's nodes, which the operation's document keeps alive
         # (and its variables, which @skip and @include read, are fixed for the operation)
         key = (item_type.name, *((id(d.node), id(d.defer_usage)) for d in field_details_list))
-        plans = self.__dict__.setdefault("_fast_list_plans", {})
+        plans = self._fast_list_plans
         if key in plans:
             plan = plans[key]
         else:
