@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -108,9 +108,9 @@ def processes(
 
 
 @contextlib.asynccontextmanager
-async def events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[str, Any]]]]:
+async def events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, float, dict[str, Any]]]]:
     """Every myJobs event with its arrival time (perf_counter, wall clock)."""
-    queue: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, float, dict[str, Any]]] = asyncio.Queue()
     transport = WebsocketsTransport(
         url=base.replace("http", "ws", 1) + "/graphql",
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
@@ -138,10 +138,12 @@ async def events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[str
 
 
 @contextlib.asynccontextmanager
-async def lean_events(base: str) -> AsyncIterator[asyncio.Queue[tuple[float, dict[str, Any]]]]:
+async def lean_events(
+    base: str,
+) -> AsyncIterator[asyncio.Queue[tuple[float, float, dict[str, Any]]]]:
     """As ``events``, on a bare graphql-transport-ws exchange (the websockets library and
     ``json``): the load generator's own CPU stays small beside the system it measures."""
-    queue: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, float, dict[str, Any]]] = asyncio.Queue()
     async with websockets.connect(
         base.replace("http", "ws", 1) + "/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]
     ) as socket:
@@ -213,18 +215,30 @@ async def lean_throughput(
 ) -> tuple[float, dict[str, float]]:
     """As ``throughput``, with the lean load generator (``LeanCreator``, ``lean_events``)."""
     async with LeanCreator(base, concurrency) as creator, lean_events(base) as queue:
-        done = set[str]()
-        cpu = cpu_per_job(pids, jobs)
-        started = time.perf_counter()
-        creating = asyncio.gather(*(creator.create() for _ in range(jobs)))
-        last = started
-        while len(done) < jobs:
-            arrived, _, event = await queue.get()
-            if event["phase"] == "COMPLETED":
-                done.add(event["jobId"])
-                last = arrived
-        await creating
-        return jobs / (last - started), cpu()
+        return await completion_rate(creator.create, queue, jobs, pids)
+
+
+async def completion_rate(
+    create: Callable[[], Awaitable[str]],
+    queue: asyncio.Queue[tuple[float, float, dict[str, Any]]],
+    jobs: int,
+    pids: list[int],
+) -> tuple[float, dict[str, float]]:
+    """Create ``jobs`` jobs at once (``create`` bounds how many are in flight) and hear their
+    COMPLETED events on ``queue``: jobs per second from the first creation to the last event,
+    and the CPU milliseconds per job of each process meanwhile (``cpu_per_job``)."""
+    done = set[str]()
+    cpu = cpu_per_job(pids, jobs)
+    started = time.perf_counter()
+    creating = asyncio.gather(*(create() for _ in range(jobs)))
+    last = started
+    while len(done) < jobs:
+        arrived, _, event = await queue.get()
+        if event["phase"] == "COMPLETED":
+            done.add(event["jobId"])
+            last = arrived
+    await creating
+    return jobs / (last - started), cpu()
 
 
 async def create(http: httpx.AsyncClient) -> str:
@@ -341,25 +355,13 @@ async def throughput(
         ) as http,
         events(base) as queue,
     ):
-        pending = set[str]()
-        done = set[str]()
-        cpu = cpu_per_job(pids, jobs)
-        started = time.perf_counter()
         semaphore = asyncio.Semaphore(concurrency)
 
-        async def one() -> None:
+        async def one() -> str:
             async with semaphore:
-                pending.add(await create(http))
+                return await create(http)
 
-        creator = asyncio.gather(*(one() for _ in range(jobs)))
-        last = started
-        while len(done) < jobs:
-            arrived, _, event = await queue.get()
-            if event["phase"] == "COMPLETED":
-                done.add(event["jobId"])
-                last = arrived
-        await creator
-        return jobs / (last - started), cpu()
+        return await completion_rate(one, queue, jobs, pids)
 
 
 async def in_process_gateway(env: dict[str, str]) -> Any:
